@@ -1,0 +1,4 @@
+from .depthwise_resnet import (DepthwiseBasicBlock, DepthwiseBottleneck,
+                               DepthwiseResNet)
+
+__all__ = ['DepthwiseBasicBlock', 'DepthwiseBottleneck', 'DepthwiseResNet']

@@ -1,0 +1,3 @@
+from .mask_heads import DepthwiseFCNMaskHead
+
+__all__ = ['DepthwiseFCNMaskHead']

@@ -1,0 +1,3 @@
+from .depthwise_fcn_mask_head import DepthwiseFCNMaskHead
+
+__all__ = ['DepthwiseFCNMaskHead']
