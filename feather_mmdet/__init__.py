@@ -5,5 +5,6 @@ installs the weights-only checkpoint loader (see :mod:`feather_mmdet.engine`).
 """
 from .engine import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
+from .utils import *  # noqa: F401,F403
 
 __version__ = '0.1.0'

@@ -7,7 +7,7 @@ from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint, save_checkpoint
 
 from feather_mmdet.engine import (TRUSTED_ENV, UnsafeCheckpointError,
-                                  load_checkpoint_safely)
+                                  load_from_local_safely)
 
 
 class _WritesMarker:
@@ -59,7 +59,7 @@ def test_code_carrying_checkpoint_is_refused(tmp_path, monkeypatch):
     marker = tmp_path / 'marker'
     path = str(tmp_path / 'evil.pth')
     torch.save({'state_dict': {}, 'meta': _WritesMarker(marker)}, path)
-    for load in (load_checkpoint_safely, _load_checkpoint):
+    for load in (load_from_local_safely, _load_checkpoint):
         with pytest.raises(UnsafeCheckpointError) as err:
             load(path, map_location='cpu')
         msg = str(err.value)
@@ -74,7 +74,7 @@ def test_trusted_checkpoint_is_fully_unpickled(tmp_path, monkeypatch):
     path = tmp_path / 'trusted.pth'
     torch.save({'meta': _WritesMarker(marker)}, path)
     monkeypatch.setenv(TRUSTED_ENV, str(path))
-    load_checkpoint_safely(str(path))
+    load_from_local_safely(str(path))
     # Proves the refusal above is what protected the user.
     assert marker.exists()
 
@@ -82,3 +82,19 @@ def test_trusted_checkpoint_is_fully_unpickled(tmp_path, monkeypatch):
 def test_missing_file_error_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         _load_checkpoint(str(tmp_path / 'nope.pth'))
+
+
+def test_runner_checkpoint_loads_in_a_fresh_process(tmp_path):
+    """No HistoryBuffer exists yet in a new process (as in --resume)."""
+    import subprocess
+    import sys
+    path = str(tmp_path / 'iter_3.pth')
+    save_checkpoint(_runner_like_checkpoint(), path)
+    code = ('import feather_mmdet, sys\n'
+            'from mmengine.runner.checkpoint import _load_checkpoint\n'
+            'ckpt = _load_checkpoint(sys.argv[1])\n'
+            'print(sorted(ckpt["message_hub"]["log_scalars"]))\n')
+    out = subprocess.run([sys.executable, '-c', code, path],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "'train/loss'" in out.stdout

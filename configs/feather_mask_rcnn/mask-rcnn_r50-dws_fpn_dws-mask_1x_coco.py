@@ -16,3 +16,14 @@ model = dict(
         norm_eval=False,
         init_cfg=None),
     roi_head=dict(mask_head=dict(type='DepthwiseFCNMaskHead')))
+
+# Checks config + data before running (clear errors instead of stack traces).
+runner_type = 'FeatherRunner'
+custom_hooks = [
+    # Stop at the first NaN/inf loss, naming the iteration and loss terms.
+    dict(type='StopOnInvalidLossHook'),
+    # Refuse half-matching checkpoints unless allow_partial_load=True.
+    dict(type='CheckpointCompatibilityHook'),
+    # Store the torch RNG state so --resume continues exactly.
+    dict(type='ResumeRandomStateHook'),
+]

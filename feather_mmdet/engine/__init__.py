@@ -1,8 +1,11 @@
 from .checkpoint import (SAFE_CHECKPOINT_GLOBALS, TRUSTED_ENV,
-                         UnsafeCheckpointError, load_checkpoint_safely)
-from .hooks import StopOnInvalidLossHook
+                         UnsafeCheckpointError, load_from_local_safely)
+from .hooks import (CheckpointCompatibilityHook, CheckpointMismatchError,
+                    StopOnInvalidLossHook)
+from .runner import FeatherRunner
 
 __all__ = [
     'SAFE_CHECKPOINT_GLOBALS', 'TRUSTED_ENV', 'UnsafeCheckpointError',
-    'load_checkpoint_safely', 'StopOnInvalidLossHook'
+    'load_from_local_safely', 'CheckpointCompatibilityHook',
+    'CheckpointMismatchError', 'StopOnInvalidLossHook', 'FeatherRunner'
 ]

@@ -46,6 +46,10 @@ def _numpy_globals() -> List[Callable]:
     return allowed
 
 
+# HistoryBuffer's built-in statistics (its class dict is filled lazily).
+_HISTORY_BUFFER_METHODS = ('min', 'max', 'current', 'mean')
+
+
 def _history_buffer_getattr(obj: Any, name: str) -> Any:
     """Stand-in for ``builtins.getattr`` while unpickling a checkpoint.
 
@@ -54,7 +58,7 @@ def _history_buffer_getattr(obj: Any, name: str) -> Any:
     attacker any attribute reachable from the allowed types, so only these
     lookups are answered.
     """
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    if obj is HistoryBuffer and name in _HISTORY_BUFFER_METHODS:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'getattr({obj!r}, {name!r}) is not allowed in a checkpoint')
@@ -74,14 +78,18 @@ def _trusted_files() -> List[str]:
 
 
 def _first_refusal(error: Exception) -> str:
-    """Pick torch's line naming the refused global out of its long message."""
-    for line in str(error).splitlines():
-        if 'Unsupported' in line or 'global' in line.lower():
-            return line.strip().split('. Please use')[0]
-    return str(error).splitlines()[0]
+    """Pick torch's reason (the refused global) out of its long message."""
+    boilerplate = ('Weights only load failed', 'Check the documentation',
+                   'Please file an issue', '(1)', '(2)')
+    lines = [
+        line.strip() for line in str(error).splitlines()
+        if line.strip() and not line.strip().startswith(boilerplate)
+    ]
+    reason = ' '.join(lines).replace('WeightsUnpickler error:', '')
+    return ' '.join(reason.split()).split(' Please use')[0][:300]
 
 
-def load_checkpoint_safely(filename: str,
+def load_from_local_safely(filename: str,
                            map_location: Optional[Union[str,
                                                         Callable]] = None
                            ) -> Any:
@@ -124,4 +132,4 @@ def load_checkpoint_safely(filename: str,
 # Replace mmengine's loader for local paths (prefix ''): resume, load_from,
 # init_cfg=Pretrained, `mim test --checkpoint` and DetInferencer all use it.
 CheckpointLoader.register_scheme(
-    prefixes='', loader=load_checkpoint_safely, force=True)
+    prefixes='', loader=load_from_local_safely, force=True)

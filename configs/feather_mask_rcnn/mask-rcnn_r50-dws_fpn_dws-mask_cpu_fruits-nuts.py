@@ -1,0 +1,97 @@
+# Feather Mask R-CNN trained from scratch on the shipped fruits_nuts data
+# (14 train / 4 val images, 3 classes) on a 2-core CPU.
+_base_ = './mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py'
+
+data_root = 'data/fruits_nuts/'
+metainfo = dict(
+    classes=('date', 'fig', 'hazelnut'),
+    palette=[(220, 20, 60), (119, 11, 32), (0, 0, 230)])
+img_scale = (320, 240)
+max_iters = 450
+
+model = dict(
+    roi_head=dict(
+        # A fixed 2x2 sampling grid: the adaptive default costs more on CPU.
+        bbox_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),
+        mask_roi_extractor=dict(roi_layer=dict(sampling_ratio=2)),
+        bbox_head=dict(num_classes=3),
+        mask_head=dict(num_classes=3)),
+    # CPU-sized: fewer proposals and sampled RoIs (the RoI heads dominate
+    # CPU time below 800 px), the dataset has at most 13 objects per image.
+    train_cfg=dict(
+        rpn_proposal=dict(nms_pre=1000, max_per_img=300),
+        rcnn=dict(sampler=dict(num=64))),
+    test_cfg=dict(
+        rpn=dict(nms_pre=500, max_per_img=100),
+        rcnn=dict(max_per_img=50)))
+
+train_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='RandomResize',
+        scale=img_scale,
+        ratio_range=(0.8, 1.25),
+        keep_ratio=True),
+    dict(type='RandomFlip', prob=[0.25, 0.25, 0.25],
+         direction=['horizontal', 'vertical', 'diagonal']),
+    dict(type='PackDetInputs')
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=img_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
+                   'scale_factor'))
+]
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=1,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    batch_sampler=None,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file='annotations/train.json',
+        data_prefix=dict(img='images/'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    num_workers=1,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file='annotations/val.json',
+        data_prefix=dict(img='images/'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
+test_evaluator = val_evaluator
+
+train_cfg = dict(
+    _delete_=True,
+    type='IterBasedTrainLoop',
+    max_iters=max_iters,
+    val_interval=max_iters)
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+    clip_grad=dict(max_norm=10.0))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=max_iters,
+        eta_min=1e-5,
+        by_epoch=False,
+        begin=0,
+        end=max_iters)
+]
+auto_scale_lr = dict(enable=False, base_batch_size=2)
+
+default_hooks = dict(
+    logger=dict(interval=10),
+    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+log_processor = dict(by_epoch=False)

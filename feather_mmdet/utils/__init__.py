@@ -1,0 +1,3 @@
+from .preflight import Problem, PreflightError, preflight
+
+__all__ = ['Problem', 'PreflightError', 'preflight']

@@ -1,0 +1,335 @@
+# Copyright (c) feather-mmdet contributors. All rights reserved.
+"""Fast checks of a config + COCO-format dataset before anything runs.
+
+Every check returns :class:`Problem` records instead of raising, so a user
+sees all problems of a config and its data at once (``tools/preflight.py``);
+:class:`feather_mmdet.engine.FeatherRunner` runs the same checks before
+training or testing and raises :class:`PreflightError` on errors.
+
+How degenerate annotations are treated (mmdet's ``CocoDataset`` and
+``LoadAnnotations`` behave this way; the checks only make it visible):
+
+============================================  =========================
+case                                          outcome
+============================================  =========================
+missing data root / annotation / image dir    error
+json that is not COCO instances format        error
+annotation with an unknown ``image_id``       error
+annotation with an unknown ``category_id``    error
+image file missing or not decodable           error
+config classes not in the json categories     error
+``num_classes`` != number of classes          error
+zero-area / <1 px box                         warning: skipped by mmdet
+polygon with < 3 points or odd length         warning: instance ignored
+polygon outside the image                     warning: clipped to image
+============================================  =========================
+"""
+import difflib
+import inspect
+import json
+import os.path as osp
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import cv2
+from mmengine.config import Config
+
+SPLITS = {
+    'train': 'train_dataloader',
+    'val': 'val_dataloader',
+    'test': 'test_dataloader'
+}
+
+
+@dataclass
+class Problem:
+    """One finding: ``level`` is ``'error'`` or ``'warning'``."""
+
+    level: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f'[{self.level.upper()}] {self.where}: {self.message}'
+
+
+class PreflightError(ValueError):
+    """Raised when a config/dataset pair has errors; lists all of them."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.level == 'error']
+        lines = '\n'.join(f'  {p}' for p in self.problems)
+        super().__init__(
+            f'{len(errors)} problem(s) found before running; nothing was '
+            f'trained or overwritten:\n{lines}')
+
+
+def _walk(node: Any, path: str) -> Iterable[Tuple[str, dict]]:
+    """Yield ``(path, dict)`` for every dict nested in ``node``."""
+    if isinstance(node, dict):
+        yield path, node
+        for k, v in node.items():
+            yield from _walk(v, f'{path}.{k}')
+    elif isinstance(node, (list, tuple)):
+        for i, v in enumerate(node):
+            yield from _walk(v, f'{path}[{i}]')
+
+
+def _registered_names() -> List[str]:
+    from mmdet.registry import MODELS, TASK_UTILS
+    names = set()
+    for registry in (MODELS, TASK_UTILS):
+        for reg in (registry, registry.parent):
+            if reg is not None:
+                names.update(reg.module_dict)
+    return sorted(names)
+
+
+def _init_params(name: str) -> List[str]:
+    """All keyword names a registered class accepts, through its bases."""
+    from mmdet.registry import MODELS
+    cls = MODELS.get(name)
+    params = set()
+    for klass in inspect.getmro(cls) if inspect.isclass(cls) else []:
+        init = klass.__dict__.get('__init__')
+        if init is not None:
+            params.update(inspect.signature(init).parameters)
+    return sorted(params - {'self', 'args', 'kwargs'})
+
+
+def check_model(cfg: Config) -> List[Problem]:
+    """Build the model; turn registry and keyword errors into advice."""
+    from mmdet.registry import MODELS
+    try:
+        MODELS.build(cfg.model)
+        return []
+    except KeyError as e:
+        match = re.search(r'(\S+) is not in the (\S+) registry', str(e))
+        if not match:
+            raise
+        name = match.group(1).strip('\'"`')
+        where = next((f'{p}.type' for p, d in _walk(cfg.model, 'model')
+                      if d.get('type') == name), 'model')
+        close = difflib.get_close_matches(name, _registered_names(), n=3)
+        hint = (f'did you mean {" or ".join(map(repr, close))}?'
+                if close else 'check the spelling and custom_imports.')
+        return [
+            Problem('error', where,
+                    f'unknown module type {name!r} ({match.group(2)} '
+                    f'registry); {hint}')
+        ]
+    except TypeError as e:
+        match = re.search(r"`?(\w+)`?.*unexpected keyword argument '(\w+)'",
+                          str(e))
+        if not match:
+            raise
+        key = match.group(2)
+        for path, d in _walk(cfg.model, 'model'):
+            if key in d and isinstance(d.get('type'), str):
+                close = difflib.get_close_matches(
+                    key, _init_params(d['type']), n=3)
+                hint = (f'did you mean {" or ".join(map(repr, close))}?'
+                        if close else f'{d["type"]} has no such argument.')
+                return [
+                    Problem('error', f'{path}.{key}',
+                            f'{d["type"]} got an unknown key {key!r}; '
+                            f'{hint}')
+                ]
+        return [Problem('error', 'model', str(e))]
+
+
+def _dataset_cfg(cfg: Config, split: str) -> Optional[dict]:
+    loader = cfg.get(SPLITS[split])
+    if not loader:
+        return None
+    dataset = loader.get('dataset', {})
+    while 'dataset' in dataset:  # RepeatDataset, ClassBalancedDataset, ...
+        dataset = dataset['dataset']
+    return dataset
+
+
+def _num_classes(cfg: Config) -> Dict[str, int]:
+    return {
+        f'{path}.num_classes': d['num_classes']
+        for path, d in _walk(cfg.model, 'model') if 'num_classes' in d
+    }
+
+
+def check_coco_split(cfg: Config,
+                     split: str,
+                     decode_images: bool = False) -> List[Problem]:
+    """Check one split's files, json, annotations and class settings."""
+    ds = _dataset_cfg(cfg, split)
+    if ds is None or 'ann_file' not in ds:
+        return []
+    key = f'{SPLITS[split]}.dataset'
+    root = ds.get('data_root') or ''
+    if root and not osp.isdir(root):
+        return [
+            Problem('error', f'{key}.data_root',
+                    f'data root {root!r} does not exist; fix the path or '
+                    f'pass --cfg-options {key}.data_root=<dir>')
+        ]
+    ann_file = osp.join(root, ds['ann_file'])
+    img_dir = osp.join(root, (ds.get('data_prefix') or {}).get('img', ''))
+    problems = []
+    if not osp.isfile(ann_file):
+        problems.append(
+            Problem('error', f'{key}.ann_file',
+                    f'annotation file {ann_file!r} does not exist; fix '
+                    f'ann_file (relative to data_root {root!r})'))
+    if not osp.isdir(img_dir):
+        problems.append(
+            Problem('error', f'{key}.data_prefix.img',
+                    f'image folder {img_dir!r} does not exist; fix '
+                    f'data_prefix.img (relative to data_root {root!r})'))
+    if problems:
+        return problems
+
+    try:
+        with open(ann_file) as f:
+            coco = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        return [Problem('error', ann_file, f'not valid JSON: {e}')]
+    missing = [
+        k for k in ('images', 'annotations', 'categories')
+        if not isinstance(coco, dict) or not isinstance(coco.get(k), list)
+    ]
+    if missing:
+        return [
+            Problem('error', ann_file,
+                    f'not a COCO instances file: missing list(s) {missing}; '
+                    'convert it to COCO format (images, annotations, '
+                    'categories)')
+        ]
+
+    cat_names = {c.get('id'): c.get('name') for c in coco['categories']}
+    images = {}
+    bad_images, unreadable = [], []
+    for im in coco['images']:
+        if not {'id', 'file_name'} <= set(im):
+            return [
+                Problem('error', ann_file,
+                        f'image entry without id/file_name: {im}')
+            ]
+        images[im['id']] = im
+        path = osp.join(img_dir, im['file_name'])
+        if not osp.isfile(path):
+            bad_images.append(im['file_name'])
+        elif decode_images and cv2.imread(path) is None:
+            unreadable.append(im['file_name'])
+    if bad_images:
+        problems.append(
+            Problem('error', ann_file,
+                    f'{len(bad_images)} image(s) listed in the json are not '
+                    f'in {img_dir!r}, e.g. {bad_images[:3]}; copy them there '
+                    'or fix data_prefix.img'))
+    if unreadable:
+        problems.append(
+            Problem('error', img_dir,
+                    f'{len(unreadable)} image(s) cannot be decoded, e.g. '
+                    f'{unreadable[:3]}; replace or remove them from the json'))
+
+    counts = dict(unknown_image=[], unknown_cat=[], empty_box=0,
+                  bad_polygon=0, outside=0)
+    for ann in coco['annotations']:
+        im = images.get(ann.get('image_id'))
+        if im is None:
+            counts['unknown_image'].append(ann.get('id'))
+            continue
+        if ann.get('category_id') not in cat_names:
+            counts['unknown_cat'].append(ann.get('category_id'))
+        x, y, w, h = ann.get('bbox', (0, 0, 0, 0))
+        if w < 1 or h < 1 or ann.get('area', 1) <= 0:
+            counts['empty_box'] += 1
+        seg = ann.get('segmentation')
+        if isinstance(seg, list):
+            polys = [p for p in seg if len(p) >= 6 and len(p) % 2 == 0]
+            if len(polys) != len(seg) or not polys:
+                counts['bad_polygon'] += 1
+            W, H = im.get('width', float('inf')), im.get('height',
+                                                         float('inf'))
+            if any(not (-1 <= v <= W + 1) for p in polys for v in p[0::2]) \
+                    or any(not (-1 <= v <= H + 1) for p in polys
+                           for v in p[1::2]):
+                counts['outside'] += 1
+    if counts['unknown_image']:
+        problems.append(
+            Problem('error', ann_file,
+                    f'{len(counts["unknown_image"])} annotation(s) refer to '
+                    'image ids not in "images", e.g. annotation ids '
+                    f'{counts["unknown_image"][:3]}; remove them or add the '
+                    'images'))
+    if counts['unknown_cat']:
+        problems.append(
+            Problem('error', ann_file,
+                    f'{len(counts["unknown_cat"])} annotation(s) use '
+                    'category ids not in "categories": '
+                    f'{sorted(set(counts["unknown_cat"]))}; add the '
+                    'categories or fix the ids'))
+    for name, text in (('empty_box', 'zero-area or <1 px boxes: skipped by '
+                        'mmdet'),
+                       ('bad_polygon', 'empty or <3-point polygons: these '
+                        'instances are ignored in training'),
+                       ('outside', 'polygons outside the image: clipped to '
+                        'the image')):
+        if counts[name]:
+            problems.append(
+                Problem('warning', ann_file, f'{counts[name]} {text}'))
+
+    classes = (ds.get('metainfo') or {}).get('classes')
+    if classes is None:
+        from mmdet.datasets import CocoDataset
+        classes = CocoDataset.METAINFO['classes']
+        where = f'{key}.metainfo.classes (default: the 80 COCO classes)'
+    else:
+        where = f'{key}.metainfo.classes'
+    absent = [c for c in classes if c not in set(cat_names.values())]
+    if absent:
+        problems.append(
+            Problem('error', where,
+                    f'{len(absent)} of {len(classes)} classes are not '
+                    f'category names in {ann_file!r}, e.g. {absent[:3]}; '
+                    'set metainfo=dict(classes=(...)) to the json category '
+                    f'names {sorted(map(str, cat_names.values()))[:10]}'))
+    for path, n in _num_classes(cfg).items():
+        if n != len(classes):
+            problems.append(
+                Problem('error', path,
+                        f'num_classes={n} but the dataset has '
+                        f'{len(classes)} classes; set {path}={len(classes)}'))
+    return problems
+
+
+def check_evaluator(cfg: Config, split: str) -> List[Problem]:
+    """The COCO metric reads its own copy of the annotation file."""
+    evaluator = cfg.get(f'{split}_evaluator')
+    if split == 'train' or not isinstance(evaluator, dict):
+        return []
+    ann = evaluator.get('ann_file')
+    if ann and not osp.isfile(ann):
+        return [
+            Problem('error', f'{split}_evaluator.ann_file',
+                    f'{ann!r} does not exist; point it at the same json as '
+                    f'{SPLITS[split]}.dataset.ann_file')
+        ]
+    return []
+
+
+def preflight(cfg: Config,
+              splits: Sequence[str] = ('train', 'val', 'test'),
+              check_model_build: bool = True,
+              decode_images: bool = False) -> List[Problem]:
+    """Run all checks for ``splits`` and return every problem found."""
+    problems = check_model(cfg) if check_model_build else []
+    seen = set()
+    for split in splits:
+        ds = _dataset_cfg(cfg, split)
+        ident = json.dumps(ds, sort_keys=True, default=str)
+        if ident not in seen:  # val and test often share a dataset
+            seen.add(ident)
+            problems += check_coco_split(cfg, split, decode_images)
+        problems += check_evaluator(cfg, split)
+    return problems
