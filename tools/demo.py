@@ -16,13 +16,15 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional
 
+from infer import run_inference
 from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(
     REPO, 'configs', 'feather_mask_rcnn',
-    'mask-rcnn_r50-dws_fpn_dws-mask_cpu-1xb2-450it_fruits-nuts.py')
+    'mask-rcnn_r50-dws_fpn_dws-mask_cpu-1xb2-300it_fruits-nuts.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -66,9 +68,14 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def build_runner(cfg: Config) -> Runner:
+    """Build the runner as mmdet's tools/train.py does (honours runner_type)."""
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
+
+
 def train(cfg: Config) -> str:
     """Train and return the path of the final checkpoint."""
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     ckpt = osp.join(cfg.work_dir, f'iter_{cfg.train_cfg.max_iters}.pth')
     if not osp.isfile(ckpt):
@@ -81,14 +88,12 @@ def evaluate(cfg: Config, ckpt: str) -> Dict[str, float]:
     test_cfg = cfg.copy()
     test_cfg.load_from = ckpt
     test_cfg.work_dir = osp.join(cfg.work_dir, 'test')
-    metrics = Runner.from_cfg(test_cfg).test()
+    metrics = build_runner(test_cfg).test()
     return {k: float(v) for k, v in metrics.items()}
 
 
 def draw(cfg: Config, ckpt: str, out_dir: str, score_thr: float) -> List[str]:
-    """Draw predicted masks on the val images with mmdet's DetInferencer."""
-    from mmdet.apis import DetInferencer
-
+    """Draw predicted masks on the val images (tools/infer.py)."""
     val = cfg.test_dataloader.dataset
     img_dir = osp.join(val.data_root, val.data_prefix['img'])
     with open(osp.join(val.data_root, val.ann_file)) as f:
@@ -96,9 +101,7 @@ def draw(cfg: Config, ckpt: str, out_dir: str, score_thr: float) -> List[str]:
             osp.join(img_dir, im['file_name'])
             for im in json.load(f)['images']
         ]
-    inferencer = DetInferencer(model=cfg, weights=ckpt, device='cpu')
-    inferencer(
-        images, out_dir=out_dir, pred_score_thr=score_thr, no_save_pred=False)
+    run_inference(cfg, ckpt, images, out_dir, score_thr)
     return sorted(glob.glob(osp.join(out_dir, 'vis', '*')))
 
 

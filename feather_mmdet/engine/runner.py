@@ -24,7 +24,8 @@ class FeatherRunner(Runner):
 
     def _preflight(self, splits: Sequence[str]) -> None:
         # The model is already built here; only data and class settings.
-        problems = preflight(self.cfg, splits, check_model_build=False)
+        problems = preflight(
+            self.cfg, splits, check_model_build=False, decode_images='auto')
         for problem in problems:
             if problem.level == 'warning':
                 self.logger.warning(f'preflight: {problem}')

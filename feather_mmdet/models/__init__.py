@@ -1,2 +1,4 @@
 from .backbones import *  # noqa: F401,F403
+from .dense_heads import *  # noqa: F401,F403
+from .necks import *  # noqa: F401,F403
 from .roi_heads import *  # noqa: F401,F403

@@ -30,7 +30,8 @@ import json
 import os.path as osp
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple,
+                    Union)
 
 import cv2
 from mmengine.config import Config
@@ -157,10 +158,25 @@ def _num_classes(cfg: Config) -> Dict[str, int]:
     }
 
 
+#: ``decode_images='auto'`` decodes every image of splits up to this size.
+AUTO_DECODE_MAX_IMAGES = 500
+
+
 def check_coco_split(cfg: Config,
                      split: str,
-                     decode_images: bool = False) -> List[Problem]:
-    """Check one split's files, json, annotations and class settings."""
+                     decode_images: Union[bool, str] = False) -> List[Problem]:
+    """Check one split's files, json, annotations and class settings.
+
+    Args:
+        cfg (Config): The full config.
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        decode_images (bool | str): Decode every image to find corrupt files;
+            ``'auto'`` does so for splits of up to
+            :data:`AUTO_DECODE_MAX_IMAGES` images (a second or two).
+
+    Returns:
+        list[Problem]: Everything found, errors and warnings.
+    """
     ds = _dataset_cfg(cfg, split)
     if ds is None or 'ann_file' not in ds:
         return []
@@ -205,6 +221,8 @@ def check_coco_split(cfg: Config,
                     'categories)')
         ]
 
+    if decode_images == 'auto':
+        decode_images = len(coco['images']) <= AUTO_DECODE_MAX_IMAGES
     cat_names = {c.get('id'): c.get('name') for c in coco['categories']}
     images = {}
     bad_images, unreadable = [], []
@@ -321,8 +339,19 @@ def check_evaluator(cfg: Config, split: str) -> List[Problem]:
 def preflight(cfg: Config,
               splits: Sequence[str] = ('train', 'val', 'test'),
               check_model_build: bool = True,
-              decode_images: bool = False) -> List[Problem]:
-    """Run all checks for ``splits`` and return every problem found."""
+              decode_images: Union[bool, str] = False) -> List[Problem]:
+    """Run all checks for ``splits`` and return every problem found.
+
+    Args:
+        cfg (Config): The config to check.
+        splits (Sequence[str]): Which dataloaders to check.
+        check_model_build (bool): Also build the model to catch unknown types
+            and keys. Defaults to True.
+        decode_images (bool | str): See :func:`check_coco_split`.
+
+    Returns:
+        list[Problem]: Errors and warnings, in the order found.
+    """
     problems = check_model(cfg) if check_model_build else []
     seen = set()
     for split in splits:

@@ -1,6 +1,6 @@
 # A seconds-per-iteration version of the fruits_nuts CPU recipe for tests:
 # depthwise ResNet-18, 128 px input, few proposals. Same pipeline otherwise.
-_base_ = '../../configs/feather_mask_rcnn/mask-rcnn_r50-dws_fpn_dws-mask_cpu_fruits-nuts.py'
+_base_ = '../../configs/feather_mask_rcnn/mask-rcnn_r50-dws_fpn_dws-mask_cpu-1xb2-300it_fruits-nuts.py'
 
 img_scale = (160, 120)
 model = dict(

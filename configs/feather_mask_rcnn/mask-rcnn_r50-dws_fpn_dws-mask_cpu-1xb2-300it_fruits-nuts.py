@@ -1,5 +1,9 @@
 # Feather Mask R-CNN trained from scratch on the shipped fruits_nuts data
-# (14 train / 4 val images, 3 classes) on a 2-core CPU.
+# (14 train / 4 val images, 3 classes) on a 2-core CPU: `make demo`.
+# CPU recipe: 320x240 input with scale jitter and 3 flips, 300/100 RPN
+# proposals in train/test, 64 sampled RoIs, RoIAlign with a 2x2 grid, AdamW
+# (lr 1e-3, batch 2) with 50 warm-up iterations, cosine decay, grad clipping.
+# The stock recipe (SGD lr 0.02, 512 RoIs) diverged to NaN within 10 iters here.
 _base_ = './mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py'
 
 data_root = 'data/fruits_nuts/'
@@ -7,7 +11,7 @@ metainfo = dict(
     classes=('date', 'fig', 'hazelnut'),
     palette=[(220, 20, 60), (119, 11, 32), (0, 0, 230)])
 img_scale = (320, 240)
-max_iters = 450
+max_iters = 300
 
 model = dict(
     roi_head=dict(
@@ -73,7 +77,7 @@ train_cfg = dict(
     _delete_=True,
     type='IterBasedTrainLoop',
     max_iters=max_iters,
-    val_interval=max_iters)
+    val_interval=100)  # 4 val images: a few seconds, shows the AP curve
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
@@ -93,5 +97,5 @@ auto_scale_lr = dict(enable=False, base_batch_size=2)
 
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=200, max_keep_ckpts=2))
+    checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=2))
 log_processor = dict(by_epoch=False)

@@ -1,0 +1,18 @@
+# "Full" depthwise variant: + a light box head. mmdet's 2-fc head spends
+# 12.8M params (and most of its time) on fc 256*7*7 -> 1024; mmdet's
+# ConvFCBBoxHead first squeezes the RoI features to 32 channels with one 3x3
+# conv, then fc 32*7*7 -> 256 (0.5M params in all).
+_base_ = './mask-rcnn_r50-dws_fpn-dws_rpn-dws_dws-mask_1x_coco.py'
+
+model = dict(
+    roi_head=dict(
+        bbox_head=dict(
+            type='ConvFCBBoxHead',
+            num_shared_convs=1,
+            num_shared_fcs=1,
+            num_cls_convs=0,
+            num_cls_fcs=0,
+            num_reg_convs=0,
+            num_reg_fcs=0,
+            conv_out_channels=32,
+            fc_out_channels=256)))

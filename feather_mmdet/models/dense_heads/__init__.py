@@ -1,0 +1,3 @@
+from .depthwise_rpn_head import DepthwiseRPNHead
+
+__all__ = ['DepthwiseRPNHead']

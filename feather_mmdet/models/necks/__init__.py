@@ -1,0 +1,3 @@
+from .depthwise_fpn import DepthwiseFPN
+
+__all__ = ['DepthwiseFPN']

@@ -1,0 +1,215 @@
+"""Each bad input gets a clear error naming the file/key and the fix, before
+training starts, and nothing already written is lost."""
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmdet.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+from conftest import CONFIG_DIR, FRUITS, REPO_ROOT, point_to, tiny_cfg
+from feather_mmdet.engine import CheckpointMismatchError
+from feather_mmdet.utils import PreflightError, preflight
+
+PREFLIGHT = osp.join(REPO_ROOT, 'tools', 'preflight.py')
+
+
+@pytest.fixture
+def data(tmp_path):
+    """A writable copy of the shipped dataset."""
+    root = tmp_path / 'fruits'
+    shutil.copytree(FRUITS, root)
+    return root
+
+
+def _edit_json(path, fn):
+    with open(path) as f:
+        coco = json.load(f)
+    fn(coco)
+    with open(path, 'w') as f:
+        json.dump(coco, f)
+
+
+def _errors(cfg, **kw):
+    return [str(p) for p in preflight(cfg, **kw) if p.level == 'error']
+
+
+def _warnings(cfg, **kw):
+    return [str(p) for p in preflight(cfg, **kw) if p.level == 'warning']
+
+
+def test_clean_data_has_no_problems(tmp_path):
+    assert preflight(tiny_cfg(tmp_path), decode_images=True) == []
+
+
+def test_missing_data_root(tmp_path):
+    cfg = point_to(tiny_cfg(tmp_path), str(tmp_path / 'nowhere'))
+    errors = _errors(cfg)
+    assert any('data_root' in e and 'nowhere' in e and '--cfg-options' in e
+               for e in errors)
+
+
+def test_missing_annotation_file_and_image_dir(tmp_path, data):
+    cfg = point_to(tiny_cfg(tmp_path), str(data))
+    os.remove(data / 'annotations' / 'train.json')
+    shutil.rmtree(data / 'images')
+    errors = _errors(cfg, splits=('train', ))
+    assert any('ann_file' in e and 'train.json' in e for e in errors)
+    assert any('data_prefix.img' in e and 'images' in e for e in errors)
+
+
+def test_json_that_is_not_coco(tmp_path, data):
+    cfg = point_to(tiny_cfg(tmp_path), str(data))
+    _edit_json(data / 'annotations' / 'train.json',
+               lambda c: c.pop('annotations'))
+    (data / 'annotations' / 'val.json').write_text('{"images": [')
+    errors = _errors(cfg)
+    assert any("missing list(s) ['annotations']" in e for e in errors)
+    assert any('val.json' in e and 'not valid JSON' in e for e in errors)
+
+
+def test_missing_and_corrupt_images(tmp_path, data):
+    cfg = point_to(tiny_cfg(tmp_path), str(data))
+    os.remove(data / 'images' / '0.jpg')
+    (data / 'images' / '1.jpg').write_bytes(b'not a jpeg')
+    errors = _errors(cfg, splits=('train', ), decode_images=True)
+    assert any('not in' in e and "'0.jpg'" in e for e in errors)
+    assert any('cannot be decoded' in e and "'1.jpg'" in e for e in errors)
+
+
+def test_degenerate_annotations_are_counted(tmp_path, data):
+    cfg = point_to(tiny_cfg(tmp_path), str(data))
+
+    def damage(coco):
+        anns = coco['annotations']
+        anns[0]['segmentation'] = [[]]                     # empty polygon
+        anns[1]['segmentation'] = [[1, 1, 5, 5]]           # 2 points
+        anns[2]['bbox'] = [10, 10, 0, 5]                   # zero area
+        anns[3]['segmentation'] = [[0, 0, 900, 0, 900, 700]]  # outside
+    _edit_json(data / 'annotations' / 'train.json', damage)
+    warnings = ' '.join(_warnings(cfg, splits=('train', )))
+    assert '2 empty or <3-point polygons' in warnings
+    assert '1 zero-area' in warnings
+    assert '1 polygons outside the image' in warnings
+    assert not _errors(cfg, splits=('train', ))
+
+
+def test_unknown_category_and_image_ids_fail(tmp_path, data):
+    cfg = point_to(tiny_cfg(tmp_path), str(data))
+
+    def damage(coco):
+        coco['annotations'][0]['category_id'] = 42
+        coco['annotations'][1]['image_id'] = 999
+    _edit_json(data / 'annotations' / 'train.json', damage)
+    errors = ' '.join(_errors(cfg, splits=('train', )))
+    assert 'category ids not in "categories": [42]' in errors
+    assert 'image ids not in "images"' in errors
+
+
+def test_wrong_num_classes(tmp_path):
+    cfg = tiny_cfg(tmp_path)
+    cfg.model.roi_head.bbox_head.num_classes = 80
+    errors = _errors(cfg, splits=('train', ))
+    assert any('model.roi_head.bbox_head.num_classes' in e
+               and 'num_classes=80' in e and 'has 3 classes' in e
+               for e in errors)
+
+
+def test_classes_not_in_json(tmp_path):
+    cfg = tiny_cfg(tmp_path)
+    cfg.train_dataloader.dataset.metainfo = dict(
+        classes=('date', 'fig', 'walnut'))
+    errors = _errors(cfg, splits=('train', ))
+    assert any("['walnut']" in e and 'metainfo' in e for e in errors)
+
+
+def test_unknown_type_suggests_closest(tmp_path):
+    cfg = tiny_cfg(tmp_path)
+    cfg.model.backbone.type = 'DepthwiseResNett'
+    errors = _errors(cfg, splits=())
+    assert any('model.backbone.type' in e and "'DepthwiseResNet'" in e
+               for e in errors)
+
+
+def test_unknown_key_in_feather_module_suggests_closest(tmp_path):
+    cfg = tiny_cfg(tmp_path)
+    cfg.model.backbone.stage_with_depthwize = (True, ) * 4
+    errors = _errors(cfg, splits=())
+    assert any('model.backbone.stage_with_depthwize' in e
+               and "'stage_with_depthwise'" in e for e in errors)
+
+
+def test_preflight_tool_prints_all_problems(tmp_path, data):
+    os.remove(data / 'images' / '0.jpg')
+    out = subprocess.run([
+        sys.executable, PREFLIGHT,
+        osp.join(REPO_ROOT, 'tests', 'data', 'tiny_fruits.py'),
+        '--cfg-options', f'train_dataloader.dataset.data_root={data}/',
+        'model.backbone.type=DepthwiseResNett'
+    ], capture_output=True, text=True)
+    assert out.returncode == 1
+    assert "did you mean 'DepthwiseResNet'" in out.stdout
+    assert "'0.jpg'" in out.stdout
+    assert 'preflight: 2 error(s)' in out.stdout
+
+
+def test_runner_stops_before_training_and_keeps_outputs(tmp_path, data):
+    work_dir = tmp_path / 'work'
+    work_dir.mkdir()
+    earlier = work_dir / 'iter_100.pth'
+    earlier.write_bytes(b'an earlier checkpoint')
+    os.remove(data / 'images' / '0.jpg')
+    (data / 'images' / '1.jpg').write_bytes(b'corrupt')  # small split: decoded
+    cfg = point_to(tiny_cfg(work_dir), str(data))
+    runner = RUNNERS.build(cfg)  # as mmdet's tools/train.py builds it
+    with pytest.raises(PreflightError, match="'0.jpg'") as err:
+        runner.train()
+    assert "cannot be decoded" in str(err.value) and "'1.jpg'" in str(err.value)
+    assert earlier.read_bytes() == b'an earlier checkpoint'
+    assert [p.name for p in work_dir.glob('*.pth')] == ['iter_100.pth']
+
+
+def _feather_and_baseline_ckpt(tmp_path):
+    base = Config.fromfile(
+        osp.join(CONFIG_DIR, 'mask-rcnn_r50-scratch_fpn_1x_coco.py'))
+    model = MODELS.build(base.model)
+    path = tmp_path / 'baseline.pth'
+    torch.save({'state_dict': model.state_dict()}, path)
+    cfg = Config.fromfile(
+        osp.join(CONFIG_DIR, 'mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py'))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.load_from = str(path)
+    cfg.visualizer.name = f'vis-{tmp_path}'
+    return cfg
+
+
+def test_checkpoint_of_other_architecture_is_refused(tmp_path):
+    cfg = _feather_and_baseline_ckpt(tmp_path)
+    runner = Runner.from_cfg(cfg)
+    before = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    with pytest.raises(CheckpointMismatchError) as err:
+        runner.load_or_resume()
+    msg = str(err.value)
+    assert 'missing key(s)' in msg and 'unexpected key(s)' in msg
+    assert 'backbone.layer1.0.conv2.depthwise_conv' in msg
+    assert 'allow_partial_load=True' in msg
+    after = runner.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_partial_load_is_an_explicit_option(tmp_path):
+    cfg = _feather_and_baseline_ckpt(tmp_path)
+    cfg.allow_partial_load = True
+    runner = Runner.from_cfg(cfg)
+    runner.load_or_resume()
+    # Layers with the same name and shape came from the baseline.
+    assert torch.equal(
+        runner.model.neck.fpn_convs[0].conv.weight,
+        torch.load(cfg.load_from)['state_dict']['neck.fpn_convs.0.conv.weight'])
