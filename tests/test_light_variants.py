@@ -89,7 +89,7 @@ def test_fast_path_matches_plain_model(name):
     for p, f in zip(plain, fast):
         assert torch.allclose(p, f, atol=1e-4, rtol=1e-4)
     with torch.no_grad():
-        results = model.predict(**data)
+        results = model.predict(data['inputs'], data['data_samples'])
     assert results[0].pred_instances.masks.shape[1:] == (128, 160)
 
 

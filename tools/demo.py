@@ -125,7 +125,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, float]:
     with open(metrics_file, 'w') as f:
         json.dump(summary, f, indent=2)
 
-    print('\n==== Feather Mask R-CNN demo finished '
+    print(f'\n==== {osp.basename(args.config)}: finished '
           f'in {total_s / 60:.1f} min (training {train_s / 60:.1f} min) ====')
     print(f'val bbox mAP: {metrics.get("coco/bbox_mAP", float("nan")):.3f}'
           f'   val segm mAP: {metrics.get("coco/segm_mAP", float("nan")):.3f}')
