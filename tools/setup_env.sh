@@ -61,8 +61,12 @@ if "$PY" -c "import mmdet, feather_mmdet, pycocotools, mim, pytest" >/dev/null 2
    && has mmdet 3.3.0; then
   log "mmdet, feather_mmdet and test tools present"; else
   log "installing requirements and feather_mmdet"
-  "${PIP[@]}" -r "$ROOT/requirements.txt" -r "$ROOT/requirements/tests.txt"
+  # Not requirements.txt: re-resolving torch would upgrade setuptools.
+  "${PIP[@]}" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
   "${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
 fi
 
+"$PY" -c "import pkg_resources" 2>/dev/null || {
+  echo "[setup] pkg_resources is missing (setuptools>=70 got installed); mmengine 0.10 needs it: run \"$PY -m pip install 'setuptools<70'\"" >&2
+  exit 1; }
 "$PY" -c "import torch, mmcv, mmdet, mmengine; print('[setup] ready: torch', torch.__version__, '| mmcv', mmcv.__version__, '| mmengine', mmengine.__version__, '| mmdet', mmdet.__version__)"
