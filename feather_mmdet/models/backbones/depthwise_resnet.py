@@ -195,15 +195,10 @@ class DepthwiseResNet(ResNet):
         """Build the stem; rebuild ``conv1`` if it should be depthwise."""
         super()._make_stem_layer(in_channels, stem_channels)
         if self.use_depthwise_stem:
-            self.conv1 = DepthwiseSeparableConvModule(
+            self.conv1 = make_depthwise_separable_conv(
                 in_channels,
                 stem_channels,
-                7,
+                kernel_size=7,
                 stride=2,
-                padding=3,
-                bias=False,
                 conv_cfg=self.conv_cfg,
-                dw_norm_cfg=self.norm_cfg,
-                dw_act_cfg=dict(type='ReLU'),
-                pw_norm_cfg=None,
-                pw_act_cfg=None)
+                norm_cfg=self.norm_cfg)
