@@ -7,18 +7,19 @@ import shutil
 import subprocess
 import sys
 
+import mmdet
 import pytest
 import torch
-from mmdet.registry import MODELS
-from mmengine.config import Config
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from conftest import CONFIG_DIR, FRUITS, REPO_ROOT, point_to, tiny_cfg
 from feather_mmdet.engine import CheckpointMismatchError
 from feather_mmdet.utils import PreflightError, preflight
+from helpers import (BASELINE, FRUITS, PAPER, REPO_ROOT, TINY_CONFIG, build,
+                     config, point_to, tiny_cfg)
 
 PREFLIGHT = osp.join(REPO_ROOT, 'tools', 'preflight.py')
+TRAIN_PY = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
 
 
 @pytest.fixture
@@ -146,11 +147,12 @@ def test_unknown_key_in_feather_module_suggests_closest(tmp_path):
                and "'stage_with_depthwise'" in e for e in errors)
 
 
+@pytest.mark.slow
 def test_preflight_tool_prints_all_problems(tmp_path, data):
     os.remove(data / 'images' / '0.jpg')
     out = subprocess.run([
         sys.executable, PREFLIGHT,
-        osp.join(REPO_ROOT, 'tests', 'data', 'tiny_fruits.py'),
+        TINY_CONFIG,
         '--cfg-options', f'train_dataloader.dataset.data_root={data}/',
         'model.backbone.type=DepthwiseResNett'
     ], capture_output=True, text=True)
@@ -158,6 +160,29 @@ def test_preflight_tool_prints_all_problems(tmp_path, data):
     assert "did you mean 'DepthwiseResNet'" in out.stdout
     assert "'0.jpg'" in out.stdout
     assert 'preflight: 2 error(s)' in out.stdout
+
+
+def test_runner_refuses_a_misspelt_model_before_writing(tmp_path):
+    cfg = tiny_cfg(tmp_path / 'work')
+    cfg.model.backbone.type = 'DepthwiseResNett'
+    with pytest.raises(PreflightError, match="did you mean 'DepthwiseResNet'"):
+        RUNNERS.build(cfg)  # as mmdet's tools/train.py builds it
+    assert not (tmp_path / 'work').exists(), 'nothing may be written'
+
+
+@pytest.mark.slow
+def test_mim_train_typo_prints_did_you_mean(tmp_path):
+    """mmdet's own tools/train.py (what `mim train mmdet` runs)."""
+    work_dir = tmp_path / 'work'
+    out = subprocess.run([
+        sys.executable, TRAIN_PY, TINY_CONFIG, '--work-dir', str(work_dir),
+        '--cfg-options', 'model.backbone.stage_with_depthwize=[True,True]'
+    ], capture_output=True, text=True, cwd=REPO_ROOT)
+    assert out.returncode != 0
+    assert ("DepthwiseResNet got an unknown key 'stage_with_depthwize'; did "
+            "you mean 'stage_with_depthwise'") in out.stderr
+    assert 'model.backbone.stage_with_depthwize' in out.stderr
+    assert not work_dir.exists(), 'nothing may be written'
 
 
 def test_runner_stops_before_training_and_keeps_outputs(tmp_path, data):
@@ -177,13 +202,9 @@ def test_runner_stops_before_training_and_keeps_outputs(tmp_path, data):
 
 
 def _feather_and_baseline_ckpt(tmp_path):
-    base = Config.fromfile(
-        osp.join(CONFIG_DIR, 'mask-rcnn_r50-scratch_fpn_1x_coco.py'))
-    model = MODELS.build(base.model)
     path = tmp_path / 'baseline.pth'
-    torch.save({'state_dict': model.state_dict()}, path)
-    cfg = Config.fromfile(
-        osp.join(CONFIG_DIR, 'mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py'))
+    torch.save({'state_dict': build(BASELINE).state_dict()}, path)
+    cfg = config(PAPER)
     cfg.work_dir = str(tmp_path / 'work')
     cfg.load_from = str(path)
     cfg.visualizer.name = f'vis-{tmp_path}'

@@ -84,6 +84,7 @@ def test_missing_file_error_names_the_path(tmp_path):
         _load_checkpoint(str(tmp_path / 'nope.pth'))
 
 
+@pytest.mark.slow
 def test_runner_checkpoint_loads_in_a_fresh_process(tmp_path):
     """No HistoryBuffer exists yet in a new process (as in --resume)."""
     import subprocess

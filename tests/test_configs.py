@@ -1,22 +1,33 @@
+"""The config tree: every config builds, inherits the mmdet way, and the
+variants differ from their parent only where their names say."""
 import glob
 import os.path as osp
+import re
+import subprocess
+import sys
 
 import pytest
-from mmdet.registry import MODELS
 from mmengine.config import Config
 
-from conftest import CONFIG_DIR, REPO_ROOT
+from helpers import BASELINE, CONFIG_DIR, PAPER, REPO_ROOT, build, config, \
+    params
 
-CONFIGS = sorted(
-    glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True))
-
-
-def _count_params(module):
-    return sum(p.numel() for p in module.parameters())
+CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
+RECIPE = re.compile(r'scratch-(cpu|640)')  # data/size recipes: +1 level
 
 
-def test_configs_found():
-    assert len(CONFIGS) >= 5
+def _parent(path):
+    """The in-folder `_base_` of a config, or None for the root."""
+    text = open(path).read()
+    match = re.search(r"_base_ = '\./([^']+)'", text)
+    return osp.join(CONFIG_DIR, match.group(1)) if match else None
+
+
+def _depth(path):
+    depth = 0
+    while (path := _parent(path)) is not None:
+        depth += 1
+    return depth
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
@@ -25,51 +36,84 @@ def test_config_loads_and_builds(path):
     assert cfg.custom_imports == dict(
         imports=['feather_mmdet'], allow_failed_imports=False)
     # Nothing may download: backbone init is random or a local file.
-    init_cfg = cfg.model.backbone.get('init_cfg')
-    assert init_cfg is None or '://' not in init_cfg.get('checkpoint', '')
-    model = MODELS.build(cfg.model)
-    assert _count_params(model) > 0
+    assert cfg.model.backbone.get('init_cfg') is None
+    assert cfg.runner_type == 'FeatherRunner'
+    model = build(cfg.model)
+    backbone = 'DepthwiseResNet' if 'r50-dws' in path else 'ResNet'
+    assert type(model.backbone).__name__ == backbone
+    mask_head = ('DepthwiseFCNMaskHead' if 'dws-mask' in path else
+                 'FCNMaskHead')
+    assert type(model.roi_head.mask_head).__name__ == mask_head
 
 
-def _build(name):
-    return MODELS.build(Config.fromfile(osp.join(CONFIG_DIR, name)).model)
+@pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
+def test_inheritance_depth_and_names(path):
+    name = osp.basename(path)
+    # {algorithm}_{components...}_{training settings}_{dataset}.py
+    assert re.fullmatch(r'mask-rcnn(_[a-z0-9-]+)+_(coco|fruits-nuts)\.py',
+                        name), name
+    assert '_scratch-' in name, 'every config here trains from scratch'
+    depth = _depth(path)
+    if name == BASELINE:
+        assert depth == 0
+    else:
+        assert 1 <= depth <= (3 if RECIPE.search(name) else 2), depth
+
+
+def test_paper_model_is_the_baseline_with_two_types_swapped():
+    base, paper = config(BASELINE), config(PAPER)
+    assert paper.model.backbone.type == 'DepthwiseResNet'
+    assert paper.model.roi_head.mask_head.type == 'DepthwiseFCNMaskHead'
+    paper.model.backbone.type = 'ResNet'
+    paper.model.roi_head.mask_head.type = 'FCNMaskHead'
+    assert paper.model == base.model
+    assert paper.train_dataloader == base.train_dataloader
 
 
 def test_paper_model_vs_baseline_params():
-    base = _build('mask-rcnn_r50-scratch_fpn_1x_coco.py')
-    feather = _build('mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py')
-    assert type(feather.backbone).__name__ == 'DepthwiseResNet'
-    assert type(feather.roi_head.mask_head).__name__ == 'DepthwiseFCNMaskHead'
-    assert _count_params(feather.backbone) <= 0.60 * _count_params(
-        base.backbone)
-    assert _count_params(feather) <= 0.75 * _count_params(base)
-    assert _count_params(feather.roi_head.mask_head.convs) <= 0.25 * \
-        _count_params(base.roi_head.mask_head.convs)
+    base, feather = build(BASELINE), build(PAPER)
+    assert params(feather.backbone) <= 0.60 * params(base.backbone)
+    assert params(feather) <= 0.75 * params(base)
+    assert params(feather.roi_head.mask_head.convs) <= 0.25 * params(
+        base.roi_head.mask_head.convs)
 
 
-def test_ablations_change_one_component():
-    base = _build('mask-rcnn_r50-scratch_fpn_1x_coco.py')
-    backbone_only = _build('mask-rcnn_r50-dws_fpn_1x_coco.py')
-    head_only = _build('mask-rcnn_r50-scratch_fpn_dws-mask_1x_coco.py')
-    assert type(backbone_only.backbone).__name__ == 'DepthwiseResNet'
-    assert type(backbone_only.roi_head.mask_head).__name__ == 'FCNMaskHead'
-    assert type(head_only.backbone).__name__ == 'ResNet'
-    assert type(head_only.roi_head.mask_head).__name__ == \
-        'DepthwiseFCNMaskHead'
-    assert _count_params(base.neck) == _count_params(backbone_only.neck)
+def test_recipes_train_and_test_at_the_same_size():
+    for path in CONFIGS:
+        cfg = Config.fromfile(path)
+        train = [t for t in cfg.train_dataloader.dataset.pipeline
+                 if 'scale' in t]
+        test = [t for t in cfg.test_dataloader.dataset.pipeline
+                if 'scale' in t]
+        assert train[0].scale == test[0].scale, osp.basename(path)
 
 
 def test_paper_recipe():
-    cfg = Config.fromfile(
-        osp.join(CONFIG_DIR, 'mask-rcnn_r50-dws_fpn_dws-mask_8xb1-20e_coco.py'))
+    cfg = config('mask-rcnn_r50-dws_fpn_dws-mask_scratch-8xb1-20e_coco.py')
     assert cfg.optim_wrapper.optimizer.type == 'SGD'
     assert cfg.optim_wrapper.optimizer.lr == 0.002
+    assert cfg.train_dataloader.batch_size == 1
     assert cfg.auto_scale_lr.base_batch_size == 8
     assert cfg.train_cfg.max_epochs == 20
+    assert cfg.param_scheduler[1].milestones == [16, 19]
 
 
-def test_registry_resolves_after_custom_imports():
-    from mmengine.utils import import_modules_from_strings
-    import_modules_from_strings(['feather_mmdet'])
-    for name in ('DepthwiseResNet', 'DepthwiseFCNMaskHead'):
-        assert MODELS.get(name) is not None, name
+@pytest.mark.slow
+def test_custom_imports_register_the_modules():
+    """A fresh process: loading a config imports feather_mmdet through
+    `custom_imports`, which registers the modules in mmdet's registry."""
+    code = ('import sys\n'
+            'from mmengine.config import Config\n'
+            'from mmdet.registry import MODELS\n'
+            'assert MODELS.get("DepthwiseResNet") is None\n'
+            'assert "feather_mmdet" not in sys.modules\n'
+            'cfg = Config.fromfile(sys.argv[1])\n'
+            'for name in ("DepthwiseResNet", "DepthwiseFCNMaskHead",\n'
+            '             "DepthwiseFPN", "DepthwiseRPNHead"):\n'
+            '    assert MODELS.get(name) is not None, name\n'
+            'print(type(MODELS.build(cfg.model.backbone)).__name__)\n')
+    out = subprocess.run(
+        [sys.executable, '-c', code, osp.join(CONFIG_DIR, PAPER)],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith('DepthwiseResNet')

@@ -73,6 +73,10 @@ def test_per_stage_switch():
         assert bool(dense_3x3) is not depthwise
     with pytest.raises(ValueError, match='one bool per stage'):
         DepthwiseResNet(50, stage_with_depthwise=(True, True))
+    # None (the default) means every stage, whatever num_stages is.
+    model = DepthwiseResNet(18, num_stages=2, strides=(1, 2),
+                            dilations=(1, 1), out_indices=(0, 1))
+    assert model.stage_with_depthwise == (True, True)
 
 
 @pytest.mark.parametrize('depth,norm', [(18, 'norm2'), (50, 'norm3')])
@@ -151,7 +155,7 @@ def test_dcn_is_rejected_in_depthwise_stages():
     assert type(model.layer4[0].conv2).__name__ == 'ModulatedDeformConv2dPack'
 
 
-def test_with_cp_and_plugins_forward_backward():
+def test_with_cp_and_plugin_after_conv3_forward_backward():
     plugins = [
         dict(
             cfg=dict(type='ContextBlock', ratio=1. / 16),
@@ -187,3 +191,90 @@ def test_partial_load_of_dense_checkpoint_is_reported(tmp_path):
     text = log_file.read_text()
     assert 'layer1.0.conv2.depthwise_conv.conv.weight' in text
     assert 'layer1.0.conv2.weight' in text
+
+
+@pytest.mark.parametrize('num_stages', [1, 2, 3, 4])
+def test_num_stages_and_out_indices_like_resnet(num_stages):
+    kw = dict(num_stages=num_stages, strides=(1, 2, 2, 2)[:num_stages],
+              dilations=(1, ) * num_stages,
+              out_indices=tuple(range(num_stages)))
+    model, dense = DepthwiseResNet(18, **kw), ResNet(18, **kw)
+    x = torch.rand(1, 3, 64, 64)
+    outs, refs = model(x), dense(x)
+    assert [o.shape for o in outs] == [r.shape for r in refs]
+    assert len(model.res_layers) == num_stages
+
+
+def test_c4_backbone():
+    """Faster R-CNN C4's backbone: three stages, one output."""
+    kw = dict(num_stages=3, strides=(1, 2, 2), dilations=(1, 1, 1),
+              out_indices=(2, ), style='caffe')
+    model = DepthwiseResNet(50, **kw)
+    (out, ) = model(torch.rand(1, 3, 64, 64))
+    assert out.shape == (1, 1024, 4, 4)
+    assert isinstance(model.layer3[0].conv2, DepthwiseSeparableConvModule)
+
+
+def test_mmdet_checks_arguments_first():
+    """A wrong num_stages fails in mmdet's own check, not in ours."""
+    with pytest.raises(AssertionError):
+        ResNet(50, num_stages=5)
+    with pytest.raises(AssertionError):
+        DepthwiseResNet(50, num_stages=5)
+    with pytest.raises(AssertionError):  # strides do not match num_stages
+        DepthwiseResNet(50, num_stages=3)
+
+
+def test_positional_arguments_like_resnet():
+    # depth, in_channels, stem_channels, base_channels, num_stages
+    model = DepthwiseResNet(18, 1, 32, 16, 4)
+    assert model.conv1.in_channels == 1 and model.conv1.out_channels == 32
+    assert model.layer1[0].conv2.pointwise_conv.conv.out_channels == 16
+    assert model(torch.rand(1, 1, 64, 64))[3].shape[1] == 128
+
+
+def test_misspelt_argument_suggests_the_right_one():
+    with pytest.raises(TypeError, match="did you mean 'stage_with_depthwise'"):
+        DepthwiseResNet(50, stage_with_depthwize=(True, ) * 4)
+    with pytest.raises(TypeError, match="did you mean 'frozen_stages'"):
+        DepthwiseResNet(50, frozen_stage=1)
+
+
+@pytest.mark.parametrize('deep_stem,avg_down', [(True, False), (False, True),
+                                                (True, True)])
+def test_deep_stem_and_avg_down_with_depthwise_stages(deep_stem, avg_down):
+    model = DepthwiseResNet(50, deep_stem=deep_stem, avg_down=avg_down)
+    model.init_weights()
+    assert hasattr(model, 'stem') is deep_stem
+    if avg_down:
+        assert isinstance(model.layer2[0].downsample[0], nn.AvgPool2d)
+    assert isinstance(model.layer2[0].conv2, DepthwiseSeparableConvModule)
+    outs = model(torch.rand(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [256, 512, 1024, 2048]
+
+
+def test_plugin_after_depthwise_conv2():
+    plugins = [
+        dict(cfg=dict(type='ContextBlock', ratio=1. / 4),
+             stages=(False, True, False, False), position='after_conv2')
+    ]
+    model = DepthwiseResNet(50, plugins=plugins)
+    block = model.layer2[0]
+    assert isinstance(block.conv2, DepthwiseSeparableConvModule)
+    plugin = getattr(block, block.after_conv2_plugin_names[0])
+    assert plugin.in_channels == block.planes
+    assert model(torch.rand(1, 3, 64, 64))[1].shape == (1, 512, 8, 8)
+
+
+@pytest.mark.parametrize('depth', [18, 50])
+def test_group_norm_backbone(depth):
+    norm_cfg = dict(type='GN', num_groups=16, requires_grad=True)
+    model = DepthwiseResNet(depth, norm_cfg=norm_cfg)
+    model.init_weights()
+    block = model.layer1[0]
+    assert isinstance(block.conv2.depthwise_conv.norm, nn.GroupNorm)
+    last = block.norm3 if depth == 50 else block.norm2
+    assert isinstance(last, nn.GroupNorm) and torch.all(last.weight == 0)
+    assert not any(isinstance(m, _BatchNorm) for m in model.modules())
+    model.train()
+    sum(o.sum() for o in model(torch.rand(2, 3, 64, 64))).backward()

@@ -1,23 +1,19 @@
-import os.path as osp
-
 import pytest
 import torch
 from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmdet.testing import demo_mm_inputs
 from mmdet.utils import register_all_modules
-from mmengine.config import Config
+from mmengine.hub import get_config
 
-from conftest import CONFIG_DIR
+from helpers import PAPER, build
 
 register_all_modules()
 
 
 @pytest.fixture(scope='module')
 def feather():
-    cfg = Config.fromfile(
-        osp.join(CONFIG_DIR, 'mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py'))
-    model = MODELS.build(cfg.model)
+    model = build(PAPER)
     model.init_weights()
     return model
 
@@ -67,3 +63,35 @@ def test_predict_step(feather):
         assert len(pred) <= 100
         assert pred.masks.shape[1:] == (h, w)
         assert len(pred.bboxes) == len(pred.scores) == len(pred.labels)
+
+
+@pytest.mark.parametrize('detector', ['faster-rcnn', 'cascade-rcnn'])
+@pytest.mark.parametrize('depth', [18, 50])
+def test_other_detectors_on_depthwise_resnet(detector, depth):
+    """mmdet's Faster and Cascade R-CNN with the depthwise backbone:
+    one loss step and a prediction."""
+    cfg = get_config(f'mmdet::{detector[:-5]}_rcnn/'
+                     f'{detector}_r50_fpn_1x_coco.py')
+    cfg.model.backbone.update(type='DepthwiseResNet', depth=depth,
+                              init_cfg=None)
+    if depth == 18:
+        cfg.model.neck.in_channels = [64, 128, 256, 512]
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert type(model.backbone).__name__ == 'DepthwiseResNet'
+    model.train()
+    inputs = demo_mm_inputs(batch_size=1, image_shapes=[(3, 96, 128)],
+                            num_items=[2], num_classes=80)
+    batch = model.data_preprocessor(inputs, True)
+    losses = model.forward(**batch, mode='loss')
+    total, _ = model.parse_losses(losses)
+    assert torch.isfinite(total)
+    total.backward()
+    # layer1 is frozen in these configs (frozen_stages=1).
+    pw = model.backbone.layer3[0].conv2.pointwise_conv.conv.weight
+    assert pw.grad is not None
+    model.eval()
+    with torch.no_grad():
+        results = model.forward(**model.data_preprocessor(inputs, False),
+                                mode='predict')
+    assert len(results) == 1 and 'bboxes' in results[0].pred_instances

@@ -14,7 +14,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from conftest import REPO_ROOT, TINY_CONFIG
+from helpers import REPO_ROOT, TINY_CONFIG, tiny_cfg
 
 TRAIN_PY = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools', 'train.py')
 
@@ -47,6 +47,7 @@ def _train_cmd(work_dir, max_iters, *extra):
     ]
 
 
+@pytest.mark.slow
 def test_demo_pipeline_end_to_end(tmp_path):
     """The main job on the shipped data: train, checkpoint, reload from the
     checkpoint, evaluate on val, draw pictures, write metrics."""
@@ -71,7 +72,6 @@ def test_demo_pipeline_end_to_end(tmp_path):
 
 
 def test_same_seed_same_losses(tmp_path):
-    from conftest import tiny_cfg
     runs = []
     for name in ('a', 'b'):
         Runner.from_cfg(tiny_cfg(tmp_path / name, max_iters=3,
@@ -82,6 +82,7 @@ def test_same_seed_same_losses(tmp_path):
     assert runs[0] == runs[1]
 
 
+@pytest.mark.slow
 def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
     """SIGKILL a run after its iter-3 checkpoint, --resume it, compare."""
     full = tmp_path / 'full'

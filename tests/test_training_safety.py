@@ -8,8 +8,8 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.registry import RUNNERS
 from mmengine.runner.checkpoint import _load_checkpoint
 
-from conftest import tiny_cfg
 from feather_mmdet.engine import StopOnInvalidLossHook
+from helpers import tiny_cfg
 
 
 def test_hook_names_iteration_and_terms():

@@ -16,15 +16,16 @@ import os.path as osp
 import time
 from typing import Dict, List, Optional
 
-from infer import run_inference
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from feather_mmdet.apis import run_inference
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(
     REPO, 'configs', 'feather_mask_rcnn',
-    'mask-rcnn_r50-dws_fpn_dws-mask_cpu-1xb2-300it_fruits-nuts.py')
+    'mask-rcnn_r50-dws_fpn_dws-mask_scratch-cpu-1xb2-300it_fruits-nuts.py')
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -93,7 +94,7 @@ def evaluate(cfg: Config, ckpt: str) -> Dict[str, float]:
 
 
 def draw(cfg: Config, ckpt: str, out_dir: str, score_thr: float) -> List[str]:
-    """Draw predicted masks on the val images (tools/infer.py)."""
+    """Draw predicted masks on the val images (mmdet's DetInferencer)."""
     val = cfg.test_dataloader.dataset
     img_dir = osp.join(val.data_root, val.data_prefix['img'])
     with open(osp.join(val.data_root, val.ann_file)) as f:

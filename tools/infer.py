@@ -1,7 +1,7 @@
 """Run a trained checkpoint on your own images: pictures with masks + JSON.
 
     python tools/infer.py <image file or folder> \
-        --config configs/feather_mask_rcnn/mask-rcnn_r50-dws_fpn_dws-mask_cpu-1xb2-300it_fruits-nuts.py \
+        --config configs/feather_mask_rcnn/mask-rcnn_r50-dws_fpn_dws-mask_scratch-cpu-1xb2-300it_fruits-nuts.py \
         --weights work_dirs/demo/iter_300.pth --out-dir outputs
 
 Writes ``<out-dir>/vis/<name>.jpg`` (masks, boxes, labels drawn) and
@@ -10,27 +10,9 @@ mmdet's DetInferencer on CPU unless ``--device`` says otherwise.
 """
 import argparse
 import os.path as osp
-from typing import List, Optional, Union
+from typing import List, Optional
 
-from mmengine.config import Config
-
-
-def run_inference(config: Union[str, Config],
-                  weights: str,
-                  inputs: Union[str, List[str]],
-                  out_dir: str,
-                  score_thr: float = 0.5,
-                  device: str = 'cpu') -> None:
-    """Draw predictions of ``weights`` on ``inputs`` into ``out_dir``."""
-    from mmdet.apis import DetInferencer
-
-    if not osp.isfile(weights):
-        raise FileNotFoundError(
-            f'checkpoint {weights!r} not found; train one first '
-            '(`make demo` writes work_dirs/demo/iter_300.pth)')
-    inferencer = DetInferencer(model=config, weights=weights, device=device)
-    inferencer(
-        inputs, out_dir=out_dir, pred_score_thr=score_thr, no_save_pred=False)
+from feather_mmdet.apis import run_inference
 
 
 def main(argv: Optional[List[str]] = None) -> None:

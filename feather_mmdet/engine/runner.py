@@ -1,29 +1,73 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
-from typing import Sequence
+from datetime import timedelta
+from typing import Dict, Optional, Sequence, Union
 
+import torch
+import torch.distributed as torch_dist
+from mmengine.dist import is_distributed
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from torch import nn
 
-from ..utils.preflight import PreflightError, preflight
+from ..utils.preflight import PreflightError, check_model, preflight
 
 
 # Registered in mmengine's root registry: mmdet's tools/train.py builds the
 # runner from there before any default scope is set.
 @RUNNERS.register_module()
 class FeatherRunner(Runner):
-    """mmengine :class:`Runner` that checks config and data before running.
+    """mmengine :class:`Runner` that checks the config before running and
+    trains distributed on CPU.
 
-    mmengine builds the datasets inside :meth:`train`/:meth:`test` before any
-    hook runs, so a wrong path or a non-COCO json surfaces as a stack trace
-    from deep inside the dataset code, and a bad image only when the loader
-    reaches it. This runner first runs :func:`feather_mmdet.utils.preflight`
-    on the splits about to be used and raises one :class:`PreflightError`
-    listing every error; warnings (annotations mmdet will skip) are logged
-    with their counts. Select it with ``runner_type = 'FeatherRunner'``.
+    - The model config is checked before anything is built or written (no
+      work dir, log or config dump yet): an unknown ``type`` or argument
+      raises :class:`PreflightError` with the closest valid names.
+    - The data of the splits about to be used is checked when
+      :meth:`train`/:meth:`val`/:meth:`test` starts, before any dataset is
+      built: one error lists every problem; warnings (annotations mmdet will
+      skip) are logged with their counts.
+    - ``launcher='pytorch'`` without CUDA (e.g. ``torchrun`` on CPUs):
+      mmengine's launcher calls ``torch.cuda.set_device`` and its DDP wrapper
+      passes ``device_ids=[LOCAL_RANK]``, both CUDA-only. This runner
+      initialises a gloo process group itself and wraps the model with
+      ``device_ids=None``.
+
+    Select it with ``runner_type = 'FeatherRunner'`` (the runtime base
+    ``configs/_base_/feather_runtime.py`` does).
     """
 
+    def __init__(self, model: Union[nn.Module, Dict], *args,
+                 **kwargs) -> None:
+        if isinstance(model, dict):
+            problems = check_model(model)
+            if problems:
+                raise PreflightError(problems)
+        super().__init__(model, *args, **kwargs)
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        """Initialise gloo for CPU-only distributed runs, then as mmengine."""
+        if self.distributed and not is_distributed() \
+                and not torch.cuda.is_available():
+            if self.launcher != 'pytorch':
+                raise RuntimeError(
+                    f'launcher={self.launcher!r} needs CUDA on this machine; '
+                    "on CPUs use torchrun with --launcher pytorch.")
+            timeout = env_cfg.get('dist_cfg', {}).get('timeout', 1800)
+            torch_dist.init_process_group(
+                backend='gloo', timeout=timedelta(seconds=timeout))
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict],
+                   model: nn.Module) -> nn.Module:
+        """Wrap for DDP; on CPU without ``device_ids``."""
+        if self.distributed and not torch.cuda.is_available():
+            model_wrapper_cfg = dict(model_wrapper_cfg or {})
+            model_wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+            model_wrapper_cfg.setdefault('broadcast_buffers', False)
+            model_wrapper_cfg['device_ids'] = None
+        return super().wrap_model(model_wrapper_cfg, model)
+
     def _preflight(self, splits: Sequence[str]) -> None:
-        # The model is already built here; only data and class settings.
         problems = preflight(
             self.cfg, splits, check_model_build=False, decode_images='auto')
         for problem in problems:
@@ -32,7 +76,7 @@ class FeatherRunner(Runner):
         if any(p.level == 'error' for p in problems):
             raise PreflightError(problems)
 
-    def train(self):
+    def train(self) -> nn.Module:
         """Check the train (and val) data, then train."""
         val = self._val_loop is not None and self.cfg.get('val_cfg')
         self._preflight(('train', 'val') if val else ('train', ))

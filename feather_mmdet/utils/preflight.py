@@ -100,45 +100,62 @@ def _init_params(name: str) -> List[str]:
     return sorted(params - {'self', 'args', 'kwargs'})
 
 
-def check_model(cfg: Config) -> List[Problem]:
-    """Build the model; turn registry and keyword errors into advice."""
+def _unknown_type(model_cfg: dict, error: KeyError) -> Optional[Problem]:
+    """An unregistered ``type``, with the closest registered names."""
+    match = re.search(r'(\S+) is not in the (\S+) registry', str(error))
+    if not match:
+        return None
+    name = match.group(1).strip('\'"`')
+    where = next((f'{p}.type' for p, d in _walk(model_cfg, 'model')
+                  if d.get('type') == name), 'model')
+    close = difflib.get_close_matches(name, _registered_names(), n=3)
+    hint = (f'did you mean {" or ".join(map(repr, close))}?'
+            if close else 'check the spelling and custom_imports.')
+    return Problem(
+        'error', where,
+        f'unknown module type {name!r} ({match.group(2)} registry); {hint}')
+
+
+def _unknown_key(model_cfg: dict, error: TypeError) -> Optional[Problem]:
+    """An argument a module does not take, with the closest valid ones."""
+    match = re.search(r"unexpected keyword argument '(\w+)'", str(error))
+    if not match:
+        return None
+    key = match.group(1)
+    for path, d in _walk(model_cfg, 'model'):
+        if key in d and isinstance(d.get('type'), str):
+            close = difflib.get_close_matches(
+                key, _init_params(d['type']), n=3)
+            hint = (f'did you mean {" or ".join(map(repr, close))}?'
+                    if close else f'{d["type"]} has no such argument.')
+            return Problem('error', f'{path}.{key}',
+                           f'{d["type"]} got an unknown key {key!r}; {hint}')
+    return Problem('error', 'model', str(error))
+
+
+def check_model(model_cfg: dict) -> List[Problem]:
+    """Build the model once; turn registry and keyword errors into advice.
+
+    Args:
+        model_cfg (dict): The ``model`` field of a config.
+
+    Returns:
+        list[Problem]: One error for an unknown type or key, else empty.
+    """
     from mmdet.registry import MODELS
     try:
-        MODELS.build(cfg.model)
-        return []
+        MODELS.build(model_cfg)
     except KeyError as e:
-        match = re.search(r'(\S+) is not in the (\S+) registry', str(e))
-        if not match:
+        problem = _unknown_type(model_cfg, e)
+        if problem is None:
             raise
-        name = match.group(1).strip('\'"`')
-        where = next((f'{p}.type' for p, d in _walk(cfg.model, 'model')
-                      if d.get('type') == name), 'model')
-        close = difflib.get_close_matches(name, _registered_names(), n=3)
-        hint = (f'did you mean {" or ".join(map(repr, close))}?'
-                if close else 'check the spelling and custom_imports.')
-        return [
-            Problem('error', where,
-                    f'unknown module type {name!r} ({match.group(2)} '
-                    f'registry); {hint}')
-        ]
+        return [problem]
     except TypeError as e:
-        match = re.search(r"`?(\w+)`?.*unexpected keyword argument '(\w+)'",
-                          str(e))
-        if not match:
+        problem = _unknown_key(model_cfg, e)
+        if problem is None:
             raise
-        key = match.group(2)
-        for path, d in _walk(cfg.model, 'model'):
-            if key in d and isinstance(d.get('type'), str):
-                close = difflib.get_close_matches(
-                    key, _init_params(d['type']), n=3)
-                hint = (f'did you mean {" or ".join(map(repr, close))}?'
-                        if close else f'{d["type"]} has no such argument.')
-                return [
-                    Problem('error', f'{path}.{key}',
-                            f'{d["type"]} got an unknown key {key!r}; '
-                            f'{hint}')
-                ]
-        return [Problem('error', 'model', str(e))]
+        return [problem]
+    return []
 
 
 def _dataset_cfg(cfg: Config, split: str) -> Optional[dict]:
@@ -162,6 +179,166 @@ def _num_classes(cfg: Config) -> Dict[str, int]:
 AUTO_DECODE_MAX_IMAGES = 500
 
 
+def _check_paths(ds: dict, key: str) -> Tuple[List[Problem], str, str]:
+    """Data root, annotation file and image folder exist."""
+    root = ds.get('data_root') or ''
+    ann_file = osp.join(root, ds['ann_file'])
+    img_dir = osp.join(root, (ds.get('data_prefix') or {}).get('img', ''))
+    if root and not osp.isdir(root):
+        return [
+            Problem('error', f'{key}.data_root',
+                    f'data root {root!r} does not exist; fix the path or '
+                    f'pass --cfg-options {key}.data_root=<dir>')
+        ], ann_file, img_dir
+    problems = []
+    if not osp.isfile(ann_file):
+        problems.append(
+            Problem('error', f'{key}.ann_file',
+                    f'annotation file {ann_file!r} does not exist; fix '
+                    f'ann_file (relative to data_root {root!r})'))
+    if not osp.isdir(img_dir):
+        problems.append(
+            Problem('error', f'{key}.data_prefix.img',
+                    f'image folder {img_dir!r} does not exist; fix '
+                    f'data_prefix.img (relative to data_root {root!r})'))
+    return problems, ann_file, img_dir
+
+
+def _load_coco(ann_file: str) -> Tuple[List[Problem], Optional[dict]]:
+    """Parse the json and check it has COCO's three lists."""
+    try:
+        with open(ann_file) as f:
+            coco = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:
+        return [Problem('error', ann_file, f'not valid JSON: {e}')], None
+    missing = [
+        k for k in ('images', 'annotations', 'categories')
+        if not isinstance(coco, dict) or not isinstance(coco.get(k), list)
+    ]
+    if missing:
+        return [
+            Problem('error', ann_file,
+                    f'not a COCO instances file: missing list(s) {missing}; '
+                    'convert it to COCO format (images, annotations, '
+                    'categories)')
+        ], None
+    bad = next((im for im in coco['images']
+                if not {'id', 'file_name'} <= set(im)), None)
+    if bad is not None:
+        return [
+            Problem('error', ann_file,
+                    f'image entry without id/file_name: {bad}')
+        ], None
+    return [], coco
+
+
+def _check_images(coco: dict, ann_file: str, img_dir: str,
+                  decode: bool) -> List[Problem]:
+    """Every listed image exists (and decodes, if asked)."""
+    missing, unreadable = [], []
+    for im in coco['images']:
+        path = osp.join(img_dir, im['file_name'])
+        if not osp.isfile(path):
+            missing.append(im['file_name'])
+        elif decode and cv2.imread(path) is None:
+            unreadable.append(im['file_name'])
+    problems = []
+    if missing:
+        problems.append(
+            Problem('error', ann_file,
+                    f'{len(missing)} image(s) listed in the json are not '
+                    f'in {img_dir!r}, e.g. {missing[:3]}; copy them there '
+                    'or fix data_prefix.img'))
+    if unreadable:
+        problems.append(
+            Problem('error', img_dir,
+                    f'{len(unreadable)} image(s) cannot be decoded, e.g. '
+                    f'{unreadable[:3]}; replace or remove them from the json'))
+    return problems
+
+
+def _outside_image(polys: List[list], im: dict) -> bool:
+    width = im.get('width', float('inf'))
+    height = im.get('height', float('inf'))
+    return any(not -1 <= v <= width + 1 for p in polys for v in p[0::2]) or \
+        any(not -1 <= v <= height + 1 for p in polys for v in p[1::2])
+
+
+def _check_annotations(coco: dict, ann_file: str) -> List[Problem]:
+    """Ids resolve (errors); degenerate boxes/polygons are counted
+    (warnings: mmdet skips, ignores or clips them)."""
+    images = {im['id']: im for im in coco['images']}
+    cat_ids = {c.get('id') for c in coco['categories']}
+    unknown_image, unknown_cat = [], []
+    counts = dict(empty_box=0, bad_polygon=0, outside=0)
+    for ann in coco['annotations']:
+        im = images.get(ann.get('image_id'))
+        if im is None:
+            unknown_image.append(ann.get('id'))
+            continue
+        if ann.get('category_id') not in cat_ids:
+            unknown_cat.append(ann.get('category_id'))
+        _, _, w, h = ann.get('bbox', (0, 0, 0, 0))
+        if w < 1 or h < 1 or ann.get('area', 1) <= 0:
+            counts['empty_box'] += 1
+        seg = ann.get('segmentation')
+        if isinstance(seg, list):
+            polys = [p for p in seg if len(p) >= 6 and len(p) % 2 == 0]
+            counts['bad_polygon'] += len(polys) != len(seg) or not polys
+            counts['outside'] += _outside_image(polys, im)
+    problems = []
+    if unknown_image:
+        problems.append(
+            Problem('error', ann_file,
+                    f'{len(unknown_image)} annotation(s) refer to image ids '
+                    'not in "images", e.g. annotation ids '
+                    f'{unknown_image[:3]}; remove them or add the images'))
+    if unknown_cat:
+        problems.append(
+            Problem('error', ann_file,
+                    f'{len(unknown_cat)} annotation(s) use category ids not '
+                    f'in "categories": {sorted(set(unknown_cat))}; add the '
+                    'categories or fix the ids'))
+    texts = dict(
+        empty_box='zero-area or <1 px boxes: skipped by mmdet',
+        bad_polygon='empty or <3-point polygons: these instances are '
+        'ignored in training',
+        outside='polygons outside the image: clipped to the image')
+    problems += [
+        Problem('warning', ann_file, f'{counts[k]} {text}')
+        for k, text in texts.items() if counts[k]
+    ]
+    return problems
+
+
+def _check_classes(cfg: Config, ds: dict, key: str, coco: dict,
+                   ann_file: str) -> List[Problem]:
+    """Config classes are json category names; heads have as many."""
+    names = {c.get('name') for c in coco['categories']}
+    classes = (ds.get('metainfo') or {}).get('classes')
+    where = f'{key}.metainfo.classes'
+    if classes is None:
+        from mmdet.datasets import CocoDataset
+        classes = CocoDataset.METAINFO['classes']
+        where += ' (default: the 80 COCO classes)'
+    problems = []
+    absent = [c for c in classes if c not in names]
+    if absent:
+        problems.append(
+            Problem('error', where,
+                    f'{len(absent)} of {len(classes)} classes are not '
+                    f'category names in {ann_file!r}, e.g. {absent[:3]}; '
+                    'set metainfo=dict(classes=(...)) to the json category '
+                    f'names {sorted(map(str, names))[:10]}'))
+    for path, n in _num_classes(cfg).items():
+        if n != len(classes):
+            problems.append(
+                Problem('error', path,
+                        f'num_classes={n} but the dataset has '
+                        f'{len(classes)} classes; set {path}={len(classes)}'))
+    return problems
+
+
 def check_coco_split(cfg: Config,
                      split: str,
                      decode_images: Union[bool, str] = False) -> List[Problem]:
@@ -181,144 +358,17 @@ def check_coco_split(cfg: Config,
     if ds is None or 'ann_file' not in ds:
         return []
     key = f'{SPLITS[split]}.dataset'
-    root = ds.get('data_root') or ''
-    if root and not osp.isdir(root):
-        return [
-            Problem('error', f'{key}.data_root',
-                    f'data root {root!r} does not exist; fix the path or '
-                    f'pass --cfg-options {key}.data_root=<dir>')
-        ]
-    ann_file = osp.join(root, ds['ann_file'])
-    img_dir = osp.join(root, (ds.get('data_prefix') or {}).get('img', ''))
-    problems = []
-    if not osp.isfile(ann_file):
-        problems.append(
-            Problem('error', f'{key}.ann_file',
-                    f'annotation file {ann_file!r} does not exist; fix '
-                    f'ann_file (relative to data_root {root!r})'))
-    if not osp.isdir(img_dir):
-        problems.append(
-            Problem('error', f'{key}.data_prefix.img',
-                    f'image folder {img_dir!r} does not exist; fix '
-                    f'data_prefix.img (relative to data_root {root!r})'))
+    problems, ann_file, img_dir = _check_paths(ds, key)
     if problems:
         return problems
-
-    try:
-        with open(ann_file) as f:
-            coco = json.load(f)
-    except (ValueError, UnicodeDecodeError) as e:
-        return [Problem('error', ann_file, f'not valid JSON: {e}')]
-    missing = [
-        k for k in ('images', 'annotations', 'categories')
-        if not isinstance(coco, dict) or not isinstance(coco.get(k), list)
-    ]
-    if missing:
-        return [
-            Problem('error', ann_file,
-                    f'not a COCO instances file: missing list(s) {missing}; '
-                    'convert it to COCO format (images, annotations, '
-                    'categories)')
-        ]
-
+    problems, coco = _load_coco(ann_file)
+    if coco is None:
+        return problems
     if decode_images == 'auto':
         decode_images = len(coco['images']) <= AUTO_DECODE_MAX_IMAGES
-    cat_names = {c.get('id'): c.get('name') for c in coco['categories']}
-    images = {}
-    bad_images, unreadable = [], []
-    for im in coco['images']:
-        if not {'id', 'file_name'} <= set(im):
-            return [
-                Problem('error', ann_file,
-                        f'image entry without id/file_name: {im}')
-            ]
-        images[im['id']] = im
-        path = osp.join(img_dir, im['file_name'])
-        if not osp.isfile(path):
-            bad_images.append(im['file_name'])
-        elif decode_images and cv2.imread(path) is None:
-            unreadable.append(im['file_name'])
-    if bad_images:
-        problems.append(
-            Problem('error', ann_file,
-                    f'{len(bad_images)} image(s) listed in the json are not '
-                    f'in {img_dir!r}, e.g. {bad_images[:3]}; copy them there '
-                    'or fix data_prefix.img'))
-    if unreadable:
-        problems.append(
-            Problem('error', img_dir,
-                    f'{len(unreadable)} image(s) cannot be decoded, e.g. '
-                    f'{unreadable[:3]}; replace or remove them from the json'))
-
-    counts = dict(unknown_image=[], unknown_cat=[], empty_box=0,
-                  bad_polygon=0, outside=0)
-    for ann in coco['annotations']:
-        im = images.get(ann.get('image_id'))
-        if im is None:
-            counts['unknown_image'].append(ann.get('id'))
-            continue
-        if ann.get('category_id') not in cat_names:
-            counts['unknown_cat'].append(ann.get('category_id'))
-        x, y, w, h = ann.get('bbox', (0, 0, 0, 0))
-        if w < 1 or h < 1 or ann.get('area', 1) <= 0:
-            counts['empty_box'] += 1
-        seg = ann.get('segmentation')
-        if isinstance(seg, list):
-            polys = [p for p in seg if len(p) >= 6 and len(p) % 2 == 0]
-            if len(polys) != len(seg) or not polys:
-                counts['bad_polygon'] += 1
-            W, H = im.get('width', float('inf')), im.get('height',
-                                                         float('inf'))
-            if any(not (-1 <= v <= W + 1) for p in polys for v in p[0::2]) \
-                    or any(not (-1 <= v <= H + 1) for p in polys
-                           for v in p[1::2]):
-                counts['outside'] += 1
-    if counts['unknown_image']:
-        problems.append(
-            Problem('error', ann_file,
-                    f'{len(counts["unknown_image"])} annotation(s) refer to '
-                    'image ids not in "images", e.g. annotation ids '
-                    f'{counts["unknown_image"][:3]}; remove them or add the '
-                    'images'))
-    if counts['unknown_cat']:
-        problems.append(
-            Problem('error', ann_file,
-                    f'{len(counts["unknown_cat"])} annotation(s) use '
-                    'category ids not in "categories": '
-                    f'{sorted(set(counts["unknown_cat"]))}; add the '
-                    'categories or fix the ids'))
-    for name, text in (('empty_box', 'zero-area or <1 px boxes: skipped by '
-                        'mmdet'),
-                       ('bad_polygon', 'empty or <3-point polygons: these '
-                        'instances are ignored in training'),
-                       ('outside', 'polygons outside the image: clipped to '
-                        'the image')):
-        if counts[name]:
-            problems.append(
-                Problem('warning', ann_file, f'{counts[name]} {text}'))
-
-    classes = (ds.get('metainfo') or {}).get('classes')
-    if classes is None:
-        from mmdet.datasets import CocoDataset
-        classes = CocoDataset.METAINFO['classes']
-        where = f'{key}.metainfo.classes (default: the 80 COCO classes)'
-    else:
-        where = f'{key}.metainfo.classes'
-    absent = [c for c in classes if c not in set(cat_names.values())]
-    if absent:
-        problems.append(
-            Problem('error', where,
-                    f'{len(absent)} of {len(classes)} classes are not '
-                    f'category names in {ann_file!r}, e.g. {absent[:3]}; '
-                    'set metainfo=dict(classes=(...)) to the json category '
-                    f'names {sorted(map(str, cat_names.values()))[:10]}'))
-    for path, n in _num_classes(cfg).items():
-        if n != len(classes):
-            problems.append(
-                Problem('error', path,
-                        f'num_classes={n} but the dataset has '
-                        f'{len(classes)} classes; set {path}={len(classes)}'))
-    return problems
+    return (_check_images(coco, ann_file, img_dir, bool(decode_images)) +
+            _check_annotations(coco, ann_file) +
+            _check_classes(cfg, ds, key, coco, ann_file))
 
 
 def check_evaluator(cfg: Config, split: str) -> List[Problem]:
@@ -352,7 +402,7 @@ def preflight(cfg: Config,
     Returns:
         list[Problem]: Errors and warnings, in the order found.
     """
-    problems = check_model(cfg) if check_model_build else []
+    problems = check_model(cfg.model) if check_model_build else []
     seen = set()
     for split in splits:
         ds = _dataset_cfg(cfg, split)

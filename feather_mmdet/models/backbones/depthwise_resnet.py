@@ -1,6 +1,5 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
 """ResNet whose 3x3 convolutions are depthwise-separable (Feather Mask R-CNN)."""
-import math
 from typing import Optional, Sequence
 
 import torch.nn as nn
@@ -8,6 +7,8 @@ from mmcv.cnn import DepthwiseSeparableConvModule
 from mmdet.models.backbones.resnet import BasicBlock, Bottleneck, ResNet
 from mmdet.registry import MODELS
 from mmdet.utils import ConfigType, OptConfigType
+
+from ..utils import bind_parent_init_args
 
 
 def make_depthwise_separable_conv(in_channels: int,
@@ -75,18 +76,22 @@ class DepthwiseBasicBlock(BasicBlock):
         self.use_depthwise = use_depthwise
         if not use_depthwise:
             return
+        # BasicBlock keeps neither conv_cfg nor norm_cfg as attributes.
+        arguments = bind_parent_init_args(
+            type(self), BasicBlock, *args, **kwargs)
         inplanes, planes = self.conv1.in_channels, self.conv1.out_channels
-        conv_cfg = kwargs.get('conv_cfg')
-        norm_cfg = kwargs.get('norm_cfg', dict(type='BN'))
         self.conv1 = make_depthwise_separable_conv(
             inplanes,
             planes,
             stride=self.stride,
             dilation=self.dilation,
-            conv_cfg=conv_cfg,
-            norm_cfg=norm_cfg)
+            conv_cfg=arguments['conv_cfg'],
+            norm_cfg=arguments['norm_cfg'])
         self.conv2 = make_depthwise_separable_conv(
-            planes, planes, conv_cfg=conv_cfg, norm_cfg=norm_cfg)
+            planes,
+            planes,
+            conv_cfg=arguments['conv_cfg'],
+            norm_cfg=arguments['norm_cfg'])
 
 
 class DepthwiseBottleneck(Bottleneck):
@@ -129,18 +134,21 @@ class DepthwiseResNet(ResNet):
 
     Every 3x3 conv of the chosen stages becomes depthwise 3x3 (groups =
     channels, same stride and dilation) + norm + activation + pointwise 1x1,
-    followed by the block's inherited norm and activation. All arguments of
-    mmdet's :class:`ResNet` keep their meaning; module names (``layer1..4``,
-    ``conv2``, ``norm2``) are unchanged so partial checkpoint loading and
-    mmdet's tools keep working.
+    followed by the block's inherited norm and activation. It accepts exactly
+    what mmdet's :class:`ResNet` accepts (positional arguments, any
+    ``num_stages``, ``out_indices``, ``deep_stem``, ``avg_down``, plugins,
+    norms), and mmdet's own checks run first. Module names (``layer1..4``,
+    ``conv2``, ``norm2``) are unchanged so checkpoints and mmdet's tools keep
+    working.
 
     Args:
-        stage_with_depthwise (Sequence[bool]): Which stages use depthwise
-            blocks. Defaults to all four.
+        *args: Positional arguments of :class:`mmdet.models.ResNet`.
+        stage_with_depthwise (Sequence[bool], optional): Which stages use
+            depthwise blocks, one bool per stage. Defaults to None (all).
         use_depthwise_stem (bool): Make the 7x7 stem conv depthwise-separable
             (depthwise 7x7 on the input channels + pointwise 1x1). Not
             supported together with ``deep_stem``. Defaults to False.
-        **kwargs: Arguments of :class:`mmdet.models.ResNet`.
+        **kwargs: Keyword arguments of :class:`mmdet.models.ResNet`.
     """
 
     arch_settings = {
@@ -152,47 +160,42 @@ class DepthwiseResNet(ResNet):
     }
 
     def __init__(self,
-                 depth: int,
-                 stage_with_depthwise: Sequence[bool] = (True, True, True,
-                                                         True),
+                 *args,
+                 stage_with_depthwise: Optional[Sequence[bool]] = None,
                  use_depthwise_stem: bool = False,
                  **kwargs) -> None:
-        num_stages = kwargs.get('num_stages', 4)
-        if len(stage_with_depthwise) != num_stages:
-            raise ValueError(
-                f'stage_with_depthwise has {len(stage_with_depthwise)} '
-                f'entries but the backbone has num_stages={num_stages}; give '
-                'one bool per stage.')
-        if use_depthwise_stem and kwargs.get('deep_stem', False):
-            raise ValueError('use_depthwise_stem=True is not supported with '
-                             'deep_stem=True; disable one of them.')
-        # Set before super().__init__(): ResNet builds the stem and the stages
-        # in its constructor and calls the hooks below from there.
-        self.stage_with_depthwise = tuple(stage_with_depthwise)
+        arguments = bind_parent_init_args(type(self), ResNet, *args, **kwargs)
+        # Set before super().__init__(): ResNet builds the stem and stages in
+        # its constructor and calls the hooks below from there, after its own
+        # argument checks.
+        self.stage_with_depthwise = stage_with_depthwise
         self.use_depthwise_stem = use_depthwise_stem
         # mmdet's ResNet picks the zero-init of the last norm with
         # ``block is Bottleneck``, which is False for subclasses; decide it
-        # here with the same rule (random init, zero_init_residual=True).
+        # with the same rule (random init and zero_init_residual=True).
         self._zero_init_last_norm = (
-            kwargs.get('zero_init_residual', True)
-            and kwargs.get('init_cfg') is None
-            and kwargs.get('pretrained') is None)
-        super().__init__(depth, **kwargs)
-
-    def make_res_layer(self, **kwargs) -> nn.Module:
-        """Build one stage, switching its blocks to depthwise if requested."""
-        # ResNet gives stage i planes = base_channels * 2**i.
-        stage_idx = int(math.log2(kwargs['planes'] // self.base_channels))
-        kwargs['use_depthwise'] = self.stage_with_depthwise[stage_idx]
-        if kwargs.get('init_cfg') is None and self._zero_init_last_norm:
-            kwargs['init_cfg'] = dict(
-                type='Constant',
-                val=0,
-                override=dict(name=kwargs['block'].zero_init_norm))
-        return super().make_res_layer(**kwargs)
+            arguments['zero_init_residual'] and arguments['init_cfg'] is None
+            and arguments['pretrained'] is None)
+        super().__init__(*args, **kwargs)
 
     def _make_stem_layer(self, in_channels: int, stem_channels: int) -> None:
-        """Build the stem; rebuild ``conv1`` if it should be depthwise."""
+        """Check the depthwise options, build the stem, and rebuild ``conv1``
+        if it should be depthwise.
+
+        Called by :class:`ResNet` after its own argument checks, so errors
+        about ``num_stages``/``strides`` come from mmdet first.
+        """
+        if self.stage_with_depthwise is None:
+            self.stage_with_depthwise = (True, ) * self.num_stages
+        self.stage_with_depthwise = tuple(self.stage_with_depthwise)
+        if len(self.stage_with_depthwise) != self.num_stages:
+            raise ValueError(
+                f'stage_with_depthwise has {len(self.stage_with_depthwise)} '
+                f'entries but the backbone has num_stages={self.num_stages}; '
+                'give one bool per stage (or None for all stages).')
+        if self.use_depthwise_stem and self.deep_stem:
+            raise ValueError('use_depthwise_stem=True is not supported with '
+                             'deep_stem=True; disable one of them.')
         super()._make_stem_layer(in_channels, stem_channels)
         if self.use_depthwise_stem:
             self.conv1 = make_depthwise_separable_conv(
@@ -202,3 +205,14 @@ class DepthwiseResNet(ResNet):
                 stride=2,
                 conv_cfg=self.conv_cfg,
                 norm_cfg=self.norm_cfg)
+
+    def make_res_layer(self, **kwargs) -> nn.Module:
+        """Build one stage, switching its blocks to depthwise if requested."""
+        stage_idx = len(self.res_layers)  # ResNet appends after each call
+        kwargs['use_depthwise'] = self.stage_with_depthwise[stage_idx]
+        if kwargs.get('init_cfg') is None and self._zero_init_last_norm:
+            kwargs['init_cfg'] = dict(
+                type='Constant',
+                val=0,
+                override=dict(name=kwargs['block'].zero_init_norm))
+        return super().make_res_layer(**kwargs)

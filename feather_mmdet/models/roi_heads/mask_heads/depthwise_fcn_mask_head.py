@@ -5,6 +5,8 @@ from mmdet.models.roi_heads.mask_heads import FCNMaskHead
 from mmdet.registry import MODELS
 from mmengine.model import ModuleList
 
+from ...utils import bind_parent_init_args
+
 
 @MODELS.register_module()
 class DepthwiseFCNMaskHead(FCNMaskHead):
@@ -17,11 +19,13 @@ class DepthwiseFCNMaskHead(FCNMaskHead):
     inherited unchanged, like mmdet's ``SCNetMaskHead``.
 
     Args:
-        **kwargs: Arguments of :class:`FCNMaskHead`, same meaning.
+        *args: Positional arguments of :class:`FCNMaskHead`.
+        **kwargs: Keyword arguments of :class:`FCNMaskHead`.
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, *args, **kwargs) -> None:
+        bind_parent_init_args(type(self), FCNMaskHead, *args, **kwargs)
+        super().__init__(*args, **kwargs)
         self.convs = ModuleList([
             DepthwiseSeparableConvModule(
                 self.in_channels if i == 0 else self.conv_out_channels,

@@ -1,14 +1,11 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
-"""A faster CPU inference path: conv-BN fusion that covers the depthwise
-blocks, plus channels_last memory layout."""
+"""A faster CPU inference path: BN folding that covers the depthwise blocks,
+plus the channels_last memory layout."""
 import torch
-from mmcv.cnn import fuse_conv_bn
-from mmcv.cnn.utils.fuse_conv_bn import _fuse_conv_bn
+from mmcv.cnn import DepthwiseSeparableConvModule, fuse_conv_bn
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
-
-from ..models.backbones.depthwise_resnet import (DepthwiseBasicBlock,
-                                                 DepthwiseBottleneck)
+from torch.nn.utils import fuse_conv_bn_eval
 
 
 def fuse_depthwise_block_norms(model: nn.Module) -> nn.Module:
@@ -18,8 +15,8 @@ def fuse_depthwise_block_norms(model: nn.Module) -> nn.Module:
     mmcv's :func:`fuse_conv_bn` only folds a BN into a ``Conv2d`` that comes
     right before it in the same parent; in a depthwise block the conv before
     ``norm2`` sits inside ``conv2.pointwise_conv``, so mmcv leaves it alone.
-    The folded norm is replaced by ``nn.Identity`` (the name stays, so the
-    inherited forward still works). Only for inference (eval mode).
+    The folded norm becomes ``nn.Identity`` (the name stays, so the inherited
+    forward still works). Only for inference (eval mode).
 
     Args:
         model (nn.Module): Model to modify in place.
@@ -28,18 +25,20 @@ def fuse_depthwise_block_norms(model: nn.Module) -> nn.Module:
         nn.Module: ``model``.
     """
     for block in model.modules():
-        if not isinstance(block, (DepthwiseBottleneck, DepthwiseBasicBlock)) \
-                or not block.use_depthwise:
+        if not getattr(block, 'use_depthwise', False):
             continue
-        pairs = [('conv2', block.norm2_name)]
-        if isinstance(block, DepthwiseBasicBlock):
-            pairs.append(('conv1', block.norm1_name))
-        for conv_name, norm_name in pairs:
+        for idx in (1, 2):
+            conv = getattr(block, f'conv{idx}', None)
+            norm_name = getattr(block, f'norm{idx}_name', None)
+            if not isinstance(conv, DepthwiseSeparableConvModule) \
+                    or norm_name is None:
+                continue
             norm = getattr(block, norm_name)
             if not isinstance(norm, _BatchNorm):
                 continue  # already fused, or a norm that cannot be folded
-            pointwise = getattr(block, conv_name).pointwise_conv
-            pointwise.conv = _fuse_conv_bn(pointwise.conv, norm)
+            pointwise = conv.pointwise_conv
+            pointwise.conv = fuse_conv_bn_eval(pointwise.conv.eval(),
+                                               norm.eval())
             setattr(block, norm_name, nn.Identity())
     return model
 

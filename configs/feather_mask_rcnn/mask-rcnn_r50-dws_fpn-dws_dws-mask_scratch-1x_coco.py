@@ -1,4 +1,4 @@
 # Feather + depthwise-separable FPN output convs ("+fpn").
-_base_ = './mask-rcnn_r50-dws_fpn_dws-mask_1x_coco.py'
+_base_ = './mask-rcnn_r50-dws_fpn_dws-mask_scratch-1x_coco.py'
 
 model = dict(neck=dict(type='DepthwiseFPN'))

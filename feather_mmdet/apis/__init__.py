@@ -1,0 +1,8 @@
+from .cpu_inference import (fuse_depthwise_block_norms,
+                            optimize_for_cpu_inference)
+from .inference import run_inference
+
+__all__ = [
+    'fuse_depthwise_block_norms', 'optimize_for_cpu_inference',
+    'run_inference'
+]

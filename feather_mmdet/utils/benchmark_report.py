@@ -1,0 +1,98 @@
+# Copyright (c) feather-mmdet contributors. All rights reserved.
+"""Tables and plots from ``tools/benchmark.py``'s ``results.json`` (no torch
+or model imports: reporting runs anywhere)."""
+from typing import Dict, List, Optional
+
+
+def runtimes_of(results: Dict[str, dict]) -> List[str]:
+    """Runtimes measured for every config, in first-seen order."""
+    seen: List[str] = []
+    for res in results.values():
+        for entry in res['sizes'].values():
+            seen += [r for r in entry['latency'] if r not in seen]
+    return seen
+
+
+def _latency(res: dict, size: str, runtime: str) -> Optional[float]:
+    entry = res['sizes'].get(size, {}).get('latency', {}).get(runtime)
+    return entry['total'] if entry else None
+
+
+def to_markdown(results: Dict[str, dict], reference: str,
+                sizes: List[str]) -> str:
+    """One row per config: params, FLOPs and latency per size and runtime,
+    each with its ratio to ``reference`` measured in the same run."""
+    ref = results[reference]
+    runtimes = runtimes_of(results)
+    head = ['config', 'params (M)', 'proposals']
+    for size in sizes:
+        head.append(f'GFLOPs {size}')
+        head += [f'{rt} {size} (s)' for rt in runtimes]
+    head.append('peak mem (MB)')
+    rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+
+    def cell(value: Optional[float], ref_value: Optional[float],
+             fmt: str) -> str:
+        if value is None:
+            return '-'
+        ratio = f' ({value / ref_value:.2f}x)' if ref_value else ''
+        return fmt.format(value) + ratio
+
+    for name, res in results.items():
+        cells = [
+            name,
+            cell(res['params']['model'] / 1e6, ref['params']['model'] / 1e6,
+                 '{:.2f}'),
+            str(res.get('proposals') or '-')
+        ]
+        for size in sizes:
+            cells.append(
+                cell(res['sizes'][size]['flops']['model'] / 1e9,
+                     ref['sizes'][size]['flops']['model'] / 1e9, '{:.1f}'))
+            cells += [
+                cell(
+                    _latency(res, size, rt), _latency(ref, size, rt),
+                    '{:.2f}') for rt in runtimes
+            ]
+        cells.append(f'{res.get("peak_mem_mb", 0):.0f}')
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(rows) + '\n'
+
+
+def plot(results: Dict[str, dict], size: str, runtime: str,
+         path: str) -> None:
+    """Latency vs params, and where the time goes, at one size/runtime."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    ax = axes[0]
+    for name, res in results.items():
+        x, y = res['params']['model'] / 1e6, _latency(res, size, runtime)
+        if y is None:
+            continue
+        ax.scatter(x, y)
+        ax.annotate(name, (x, y), textcoords='offset points', xytext=(4, 4))
+    ax.set_xlabel('params (M)')
+    ax.set_ylabel(f'latency @ {size}, {runtime} (s)')
+    ax.set_title('latency vs params')
+    ax.grid(alpha=0.3)
+
+    ax = axes[1]
+    names = [n for n in results if _latency(results[n], size, runtime)]
+    entries = [results[n]['sizes'][size]['latency'][runtime] for n in names]
+    bottom = [0.0] * len(names)
+    for comp in ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head'):
+        vals = [e.get(comp, 0.0) for e in entries]
+        if any(vals):
+            ax.bar(names, vals, bottom=bottom, label=comp)
+            bottom = [b + v for b, v in zip(bottom, vals)]
+    rest = [e['total'] - b for e, b in zip(entries, bottom)]
+    ax.bar(names, rest, bottom=bottom, label='other / not split')
+    ax.set_ylabel(f'latency @ {size}, {runtime} (s)')
+    ax.set_title('where the time goes')
+    ax.legend(fontsize=8)
+    ax.tick_params(axis='x', rotation=30)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)

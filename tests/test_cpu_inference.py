@@ -1,0 +1,34 @@
+"""The fast CPU inference path (BN folding incl. depthwise blocks)."""
+import pytest
+import torch
+from mmdet.testing import demo_mm_inputs
+
+from feather_mmdet.apis import optimize_for_cpu_inference
+from helpers import FULL, PAPER, build
+
+
+@pytest.mark.parametrize('name', [PAPER, FULL])
+def test_fast_path_matches_plain_model(name):
+    model = build(name)
+    model.init_weights()
+    # Non-trivial BN statistics, so that a wrong fusion would show.
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.uniform_(0.5, 1.5)
+    model.eval()
+    data = model.data_preprocessor(
+        demo_mm_inputs(batch_size=1, image_shapes=[(3, 128, 160)],
+                       num_items=[1], with_mask=False), False)
+    with torch.no_grad():
+        plain = model.extract_feat(data['inputs'])
+        optimize_for_cpu_inference(model)
+        fast = model.extract_feat(data['inputs'])
+    n_bn = sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+    assert n_bn == 0, 'every BN folded, depthwise blocks included'
+    for p, f in zip(plain, fast):
+        assert torch.allclose(p, f, atol=1e-4, rtol=1e-4)
+    with torch.no_grad():
+        results = model.predict(data['inputs'], data['data_samples'])
+    assert results[0].pred_instances.masks.shape[1:] == (128, 160)

@@ -1,0 +1,43 @@
+"""Table and plot from tools/benchmark.py's results.json.
+
+    python tools/benchmark_report.py work_dirs/benchmark/results.json \
+        [--runtime torch-fast] [--size 800x1333]
+
+Writes ``results.md`` and ``benchmark.png`` next to the json and prints the
+table. Ratios are against the reference config of the same run.
+"""
+import argparse
+import json
+import os.path as osp
+from typing import List, Optional
+
+from feather_mmdet.utils.benchmark_report import plot, runtimes_of, \
+    to_markdown
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('results', help='results.json of tools/benchmark.py')
+    parser.add_argument('--runtime', help='runtime of the plot')
+    parser.add_argument('--size', help='input size of the plot')
+    args = parser.parse_args(argv)
+    with open(args.results) as f:
+        data = json.load(f)
+    results, meta = data['results'], data['meta']
+    if meta['reference'] not in results:
+        raise SystemExit(f'reference {meta["reference"]!r} is not in '
+                         f'{args.results} (it failed to run?)')
+    table = to_markdown(results, meta['reference'], meta['sizes'])
+    out_dir = osp.dirname(osp.abspath(args.results))
+    with open(osp.join(out_dir, 'results.md'), 'w') as f:
+        f.write(table)
+    runtime = args.runtime or runtimes_of(results)[-1]
+    plot(results, args.size or meta['sizes'][0], runtime,
+         osp.join(out_dir, 'benchmark.png'))
+    print(table)
+    print(f'written: {out_dir}/results.md, benchmark.png')
+    return table
+
+
+if __name__ == '__main__':
+    main()
