@@ -8,10 +8,11 @@ OpenVINO: numpy + OpenCV only, no torch, no mmcv, no mmdet.
 Copy this folder and the ``.onnx`` file to a device; that is all it needs.
 """
 from .detector import BACKENDS, Detector, Result
+from .evaluate import evaluate_coco
 from .masks import paste_masks
 from .visualize import draw_result, result_to_json
 
 __all__ = [
-    'BACKENDS', 'Detector', 'Result', 'paste_masks', 'draw_result',
-    'result_to_json'
+    'BACKENDS', 'Detector', 'Result', 'evaluate_coco', 'paste_masks',
+    'draw_result', 'result_to_json'
 ]

@@ -74,7 +74,11 @@ class Detector:
         else:
             import openvino as ov
             core = ov.Core()
-            config = {'INFERENCE_NUM_THREADS': threads} if threads else {}
+            # OpenVINO's CPU plugin may default to bf16 on this hardware;
+            # the exported model is fp32 and parity is checked in fp32.
+            config = {'INFERENCE_PRECISION_HINT': 'f32'}
+            if threads:
+                config['INFERENCE_NUM_THREADS'] = threads
             self._compiled = core.compile_model(model_path, 'CPU', config)
 
     def preprocess(self, img: np.ndarray) -> Tuple[np.ndarray, Dict]:
