@@ -50,8 +50,9 @@ def test_config_loads_and_builds(path):
 def test_inheritance_depth_and_names(path):
     name = osp.basename(path)
     # {algorithm}_{components...}_{training settings}_{dataset}.py
-    assert re.fullmatch(r'mask-rcnn(_[a-z0-9-]+)+_(coco|fruits-nuts)\.py',
-                        name), name
+    assert re.fullmatch(
+        r'mask-rcnn(_[a-z0-9-]+)+_(coco|fruits-nuts|rice-leaf)\.py',
+        name), name
     assert '_scratch-' in name, 'every config here trains from scratch'
     depth = _depth(path)
     if name == BASELINE:
@@ -117,3 +118,21 @@ def test_custom_imports_register_the_modules():
         capture_output=True, text=True, cwd=REPO_ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().endswith('DepthwiseResNet')
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(
+    REPO_ROOT, 'configs', 'rtmdet_ins', '*.py'))), ids=osp.basename)
+def test_rtmdet_recipes_build_without_downloads(path):
+    cfg = Config.fromfile(path)
+    assert cfg.model.backbone.init_cfg is None
+    assert cfg.runner_type == 'FeatherRunner'
+    assert [h.type for h in cfg.custom_hooks] == [
+        'StopOnInvalidLossHook', 'CheckpointCompatibilityHook',
+        'ResumeRandomStateHook']
+    model = build(cfg.model)
+    assert model.bbox_head.num_classes == 3
+    scales = [t.get('scale') or t.get('size') for t in
+              cfg.train_dataloader.dataset.pipeline + list(
+                  cfg.test_dataloader.dataset.pipeline)
+              if t.type in ('RandomResize', 'Resize', 'Pad')]
+    assert len(set(scales)) == 1, scales  # trains and tests at one size

@@ -32,7 +32,8 @@ def test_count_params_table():
 def test_benchmark_then_report(tmp_path):
     configs = [osp.join(CONFIG_DIR, BASELINE), osp.join(CONFIG_DIR, PAPER)]
     _run('benchmark.py', *configs, '--sizes', '64x96', '--runs', '1',
-         '--warmup', '0', '--out-dir', str(tmp_path))
+         '--warmup', '0', '--out-dir', str(tmp_path), '--repeat', '2',
+         '--profile')
     data = json.loads((tmp_path / 'results.json').read_text())
     base, feather = (data['results'][osp.splitext(c)[0]]
                      for c in (BASELINE, PAPER))
@@ -41,13 +42,60 @@ def test_benchmark_then_report(tmp_path):
     entry = feather['sizes']['64x96']
     assert entry['flops']['backbone'] < base['sizes']['64x96']['flops'][
         'backbone']
-    for runtime in ('torch', 'torch-fast'):
-        assert entry['latency'][runtime]['total'] > 0
-        assert entry['latency'][runtime]['num_masks'] == 100  # fixed work
+    for runtime in ('torch', 'torch-fast', 'onnxruntime', 'onnxruntime-int8',
+                    'openvino', 'torch-fast-malloc'):
+        assert entry['latency'][runtime]['total'] > 0, runtime
+        # Fixed work whatever the random weights predict: 100 masks.
+        assert entry['latency'][runtime]['num_masks'] == 100, runtime
+    assert 'Conv' in entry['onnxruntime_profile_ms']
+    assert len(data['repeats']) == 2
     assert not (tmp_path / 'results.md').exists()  # measuring only
 
     table = _run('benchmark_report.py', str(tmp_path / 'results.json'))
     assert osp.splitext(PAPER)[0] in table and '(1.00x)' in table
+    assert 'median (min-max) over 2 repetitions' in table
+    assert 'onnxruntime time per operator type' in table
     assert (tmp_path / 'results.md').read_text() == table.split(
         '\nwritten:')[0]
     assert (tmp_path / 'benchmark.png').stat().st_size > 10000
+
+
+@pytest.mark.slow
+def test_study_quick_mode_and_resume(tmp_path):
+    """2 iterations of every model on both datasets, then a rerun that
+    finds every run done."""
+    args = ['--quick', '--out-dir', str(tmp_path / 'out'), '--work-dir',
+            str(tmp_path / 'work')]
+    out = _run('study_data_efficiency.py', *args)
+    data = json.loads((tmp_path / 'out' / 'results.json').read_text())
+    runs = data['runs']
+    assert len(runs) == 6  # 3 models x (rice seed 0 + fruits fold 0)
+    assert {r['model'] for r in runs} == {'feather', 'baseline',
+                                          'rtmdet-ins-tiny'}
+    for r in runs:
+        assert r['iterations'] == 2 and r['train_seconds'] > 0
+        assert 0 <= r['segm_mAP'] <= 1 and osp.isfile(r['checkpoint'])
+    rice = [r for r in runs if r['dataset'] == 'rice']
+    assert {r['train_images'] for r in rice} == {24}  # 25% of 97
+    fruits = [r for r in runs if r['dataset'] == 'fruits']
+    assert {r['train_images'] for r in fruits} == {3}  # 25% of 12 (3 folds)
+    assert (tmp_path / 'out' / 'data_efficiency.png').stat().st_size > 5000
+    assert 'segm mAP' in (tmp_path / 'out' / 'results.md').read_text()
+    again = _run('study_data_efficiency.py', *args)
+    assert '6 of 6 runs already in' in again
+
+
+def test_study_subsets_are_nested_and_folds_cover_once():
+    from feather_mmdet.apis.study import kfold, nested_subsets
+    ids = list(range(100, 197))
+    for seed in (0, 1):
+        subsets = nested_subsets(ids, [0.25, 0.5, 1.0], seed)
+        assert [len(subsets[f]) for f in (0.25, 0.5, 1.0)] == [24, 48, 97]
+        assert set(subsets[0.25]) < set(subsets[0.5]) < set(subsets[1.0])
+    assert nested_subsets(ids, [0.25], 0) != nested_subsets(ids, [0.25], 1)
+    folds = kfold(list(range(18)), 3)
+    vals = [i for fold in folds for i in fold['val']]
+    assert sorted(vals) == list(range(18))
+    for fold in folds:
+        assert not set(fold['train']) & set(fold['val'])
+        assert len(fold['train']) == 12

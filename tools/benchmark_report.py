@@ -11,8 +11,10 @@ import json
 import os.path as osp
 from typing import List, Optional
 
-from feather_mmdet.utils.benchmark_report import plot, runtimes_of, \
-    to_markdown
+from feather_mmdet.utils.benchmark_report import (plot, profile_markdown,
+                                                  runtimes_of,
+                                                  spread_markdown,
+                                                  to_markdown)
 
 
 def main(argv: Optional[List[str]] = None) -> str:
@@ -28,6 +30,16 @@ def main(argv: Optional[List[str]] = None) -> str:
         raise SystemExit(f'reference {meta["reference"]!r} is not in '
                          f'{args.results} (it failed to run?)')
     table = to_markdown(results, meta['reference'], meta['sizes'])
+    repeats = data.get('repeats', [results])
+    if len(repeats) > 1:
+        table += (f'\nLatency ratio to {meta["reference"]}, median (min-max) '
+                  f'over {len(repeats)} repetitions in alternating order:\n\n'
+                  + spread_markdown(repeats, meta['reference'],
+                                    meta['sizes']))
+    profile = profile_markdown(results)
+    if profile:
+        table += '\nonnxruntime time per operator type (one run):\n\n' + \
+            profile
     out_dir = osp.dirname(osp.abspath(args.results))
     with open(osp.join(out_dir, 'results.md'), 'w') as f:
         f.write(table)

@@ -7,7 +7,7 @@
 # Variables:
 #   VENV        venv path (default: .venv in the repo root)
 #   PYTHON      interpreter used to create the venv (default: python3)
-#   TORCH_SPEC  torch requirement (default: torch==2.13.0, the CPU wheel; a loose
+#   TORCH_SPEC  torch requirement (default: the pin in requirements.txt, the CPU wheel; a loose
 #               spec pulls a multi-GB CUDA build)
 #   FORCE_CUDA  1 builds mmcv's CUDA ops too (needs nvcc and a CUDA torch);
 #               default 0 builds the CPU ops only.
@@ -17,7 +17,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
-TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
+# The torch pin lives in requirements.txt (the one place for pins).
+TORCH_SPEC="${TORCH_SPEC:-$(grep -E '^torch==' "$ROOT/requirements.txt")}"
 FORCE_CUDA="${FORCE_CUDA:-0}"
 MAX_JOBS="${MAX_JOBS:-$(nproc)}"
 
@@ -64,6 +65,16 @@ if "$PY" -c "import mmdet, feather_mmdet, pycocotools, mim, pytest" >/dev/null 2
   # Not requirements.txt: re-resolving torch would upgrade setuptools.
   "${PIP[@]}" -r "$ROOT/requirements/runtime.txt" -r "$ROOT/requirements/tests.txt"
   "${PIP[@]}" --no-build-isolation --no-deps -e "$ROOT"
+fi
+
+# 5. Deployment: ONNX export (mmdeploy 1.3.1, --no-deps: its protobuf pin
+#    conflicts with current onnx) and the torch-free runtimes.
+if "$PY" -c "import onnx, onnxruntime, openvino, mmdeploy, aenum" >/dev/null 2>&1 \
+   && has mmdeploy 1.3.1; then
+  log "deploy tools present"; else
+  log "installing deploy tools (onnx, onnxruntime, openvino, mmdeploy 1.3.1)"
+  "${PIP[@]}" -r "$ROOT/requirements/deploy.txt"
+  "${PIP[@]}" --no-deps -r "$ROOT/requirements/deploy-nodeps.txt"
 fi
 
 "$PY" -c "import pkg_resources" 2>/dev/null || {

@@ -9,7 +9,7 @@ import resource
 import statistics
 import time
 from functools import partial
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmdet.registry import MODELS
@@ -19,7 +19,7 @@ from mmengine.config import Config
 from mmengine.hub import get_config
 from torch import nn
 
-from .cpu_inference import optimize_for_cpu_inference
+from .cpu_inference import optimize_for_cpu_inference, tune_cpu_allocator
 
 COMPONENTS = ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head')
 
@@ -123,25 +123,105 @@ def _flops(model: nn.Module, data: dict) -> Dict[str, int]:
     return flops
 
 
+def _rss_mb() -> float:
+    """Current resident memory of this process (Linux)."""
+    with open('/proc/self/statm') as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def _onnx_latency(path: str, backend: str, threads: int, hw: Tuple[int,
+                                                                   int],
+                  warmup: int, runs: int) -> Dict[str, float]:
+    """End to end on one blob: graph + mask pasting (feather_runtime)."""
+    import numpy as np
+
+    from feather_runtime import Detector
+    detector = Detector(path, backend=backend, threads=threads)
+    h, w = hw
+    blob = np.random.RandomState(0).randn(1, 3, h, w).astype(np.float32)
+    info = dict(ori_shape=(h, w), img_shape=(h, w), scale_factor=(1., 1.))
+
+    def run() -> int:
+        return len(detector.postprocess(detector.infer(blob), info))
+
+    return measure_latency(run, warmup, runs)
+
+
+def profile_onnxruntime(path: str, hw: Tuple[int, int],
+                        threads: int) -> Dict[str, float]:
+    """Milliseconds per operator type for one onnxruntime run (after one
+    warm-up), largest first: where the graph's time goes."""
+    import json
+    import os
+
+    import numpy as np
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.enable_profiling = True
+    session = ort.InferenceSession(
+        path, options, providers=['CPUExecutionProvider'])
+    blob = np.random.RandomState(0).randn(1, 3, *hw).astype(np.float32)
+    name = session.get_inputs()[0].name
+    session.run(None, {name: blob})
+    session.run(None, {name: blob})
+    trace = session.end_profiling()
+    with open(trace) as f:
+        events = json.load(f)
+    os.remove(trace)
+    runs = [e for e in events if e.get('name') == 'model_run']
+    start = runs[-1]['ts'] if runs else 0
+    per_op: Dict[str, float] = {}
+    for e in events:
+        if e.get('cat') == 'Node' and e['ts'] >= start and \
+                e['name'].endswith('_kernel_time'):
+            op = e['args'].get('op_name', '?')
+            per_op[op] = per_op.get(op, 0.0) + e['dur'] / 1000
+    return dict(sorted(per_op.items(), key=lambda kv: -kv[1]))
+
+
+#: Runtimes ``measure_config`` knows, in the order they are measured
+#: (``torch-fast-malloc`` last: the allocator setting is process-wide).
+RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'onnxruntime-int8',
+            'openvino', 'torch-fast-malloc')
+
+
 def measure_config(config: str,
                    sizes: Sequence[str],
                    threads: int = 2,
                    warmup: int = 1,
-                   runs: int = 3) -> dict:
+                   runs: int = 3,
+                   runtimes: Sequence[str] = RUNTIMES,
+                   onnx_dir: Optional[str] = None,
+                   calib_images: Sequence[str] = (),
+                   profile: bool = False) -> dict:
     """Measure one config in this process.
 
     Args:
         config (str): Config path or ``mmdet::`` name.
         sizes (Sequence[str]): Input sizes as ``'HxW'``.
-        threads (int): torch intra-op threads.
+        threads (int): Intra-op threads of every runtime.
         warmup (int): Untimed calls before timing.
         runs (int): Timed calls; the median is reported.
+        runtimes (Sequence[str]): Subset of :data:`RUNTIMES`: torch eager,
+            torch fast path (:func:`optimize_for_cpu_inference`), the
+            exported graph on onnxruntime fp32 / static int8 / OpenVINO,
+            and the torch fast path with :func:`tune_cpu_allocator`.
+        onnx_dir (str, optional): Where exported files are cached (one per
+            config name and size); required for the ONNX runtimes.
+        calib_images (Sequence[str]): Calibration images for int8.
+        profile (bool): Add an onnxruntime per-operator profile.
 
     Returns:
-        dict: JSON-able ``params``, ``proposals``, per size ``flops`` and
-        ``latency`` (``torch`` eager and ``torch-fast`` =
-        :func:`optimize_for_cpu_inference`), and ``peak_mem_mb``.
+        dict: JSON-able ``params``, ``proposals``, per size ``flops``,
+        ``latency`` per runtime, ``rss_mb`` after each runtime, and
+        ``peak_mem_mb``.
     """
+    unknown = set(runtimes) - set(RUNTIMES)
+    if unknown:
+        raise ValueError(f'unknown runtimes {sorted(unknown)}; choose from '
+                         f'{RUNTIMES}')
     torch.set_num_threads(threads)
     cfg = load_benchmark_config(config)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -152,21 +232,73 @@ def measure_config(config: str,
         config=config,
         params={'model': counts['']},
         proposals=rpn.max_per_img if rpn else None,
-        sizes={})
+        sizes={},
+        rss_mb={})
     res['params'].update({k: counts[k] for k in COMPONENTS if k in counts})
     inputs = {}
     for size in sizes:
         h, w = map(int, size.split('x'))
         inputs[size] = dummy_inputs(model, h, w)
         res['sizes'][size] = dict(
-            flops=_flops(model, inputs[size]),
-            latency=dict(torch=_torch_latency(model, inputs[size], warmup,
-                                              runs)))
+            flops=_flops(model, inputs[size]), latency={})
+
+    def torch_runtime(name: str) -> None:
+        for size in sizes:
+            res['sizes'][size]['latency'][name] = _torch_latency(
+                model, inputs[size], warmup, runs)
+        res['rss_mb'][name] = _rss_mb()
+
+    if 'torch' in runtimes:
+        torch_runtime('torch')
     optimize_for_cpu_inference(model)
-    for size in sizes:
-        res['sizes'][size]['latency']['torch-fast'] = _torch_latency(
-            model, inputs[size], warmup, runs)
+    if 'torch-fast' in runtimes:
+        torch_runtime('torch-fast')
+    onnx_runtimes = [
+        r for r in ('onnxruntime', 'onnxruntime-int8', 'openvino')
+        if r in runtimes
+    ]
+    for size in sizes if onnx_runtimes else ():
+        entry = res['sizes'][size]
+        hw = tuple(inputs[size]['inputs'].shape[2:])
+        fp32, int8 = _exported(cfg, config, onnx_dir, hw, calib_images,
+                               'onnxruntime-int8' in runtimes)
+        for name in onnx_runtimes:
+            path = int8 if name == 'onnxruntime-int8' else fp32
+            backend = 'openvino' if name == 'openvino' else 'onnxruntime'
+            entry['latency'][name] = _onnx_latency(path, backend, threads,
+                                                   hw, warmup, runs)
+            res['rss_mb'][name] = _rss_mb()
+        if profile:
+            entry['onnxruntime_profile_ms'] = profile_onnxruntime(
+                fp32, hw, threads)
+    if 'torch-fast-malloc' in runtimes:
+        tune_cpu_allocator()
+        torch_runtime('torch-fast-malloc')
     # ru_maxrss is in KiB on Linux.
     res['peak_mem_mb'] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss -
                           rss_before) / 1024
     return res
+
+
+def _exported(cfg: Config, config: str, onnx_dir: Optional[str],
+              hw: Tuple[int, int], calib_images: Sequence[str],
+              int8: bool) -> Tuple[str, Optional[str]]:
+    """Export (or reuse) the fp32 file, and quantize it if asked."""
+    import os
+    import os.path as osp
+
+    from feather_mmdet.deploy import export_onnx, quantize_int8
+    if onnx_dir is None:
+        raise ValueError('the ONNX runtimes need onnx_dir')
+    os.makedirs(onnx_dir, exist_ok=True)
+    stem = osp.splitext(osp.basename(config.split('::')[-1]))[0]
+    fp32 = osp.join(onnx_dir, f'{stem}_{hw[0]}x{hw[1]}.onnx')
+    if not osp.isfile(fp32):
+        torch.manual_seed(0)
+        export_onnx(cfg, fp32, shape=hw)
+    int8_file = fp32.replace('.onnx', '_int8.onnx') if int8 else None
+    if int8 and not osp.isfile(int8_file):
+        if not calib_images:
+            raise ValueError('onnxruntime-int8 needs calibration images')
+        quantize_int8(fp32, int8_file, calib_images)
+    return fp32, int8_file

@@ -59,6 +59,62 @@ def to_markdown(results: Dict[str, dict], reference: str,
     return '\n'.join(rows) + '\n'
 
 
+def ratio_spread(repeats: List[Dict[str, dict]], reference: str
+                 ) -> Dict[str, Dict[str, Dict[str, List[float]]]]:
+    """Latency ratio to ``reference`` in each repetition:
+    ``{config: {size: {runtime: [ratio per repetition]}}}``."""
+    out: Dict[str, Dict[str, Dict[str, List[float]]]] = {}
+    for results in repeats:
+        ref = results.get(reference)
+        if ref is None:
+            continue
+        for name, res in results.items():
+            for size, entry in res['sizes'].items():
+                for rt in entry['latency']:
+                    ours, theirs = _latency(res, size, rt), _latency(
+                        ref, size, rt)
+                    if ours and theirs:
+                        out.setdefault(name, {}).setdefault(
+                            size, {}).setdefault(rt, []).append(ours / theirs)
+    return out
+
+
+def spread_markdown(repeats: List[Dict[str, dict]], reference: str,
+                    sizes: List[str]) -> str:
+    """Median (min-max) of each latency ratio over the repetitions."""
+    spread = ratio_spread(repeats, reference)
+    runtimes = runtimes_of(repeats[0])
+    head = ['config'] + [f'{rt} {size}' for size in sizes for rt in runtimes]
+    rows = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for name, per_size in spread.items():
+        cells = [name]
+        for size in sizes:
+            for rt in runtimes:
+                vals = sorted(per_size.get(size, {}).get(rt, []))
+                cells.append('-' if not vals else (
+                    f'{vals[len(vals) // 2]:.2f}x ({vals[0]:.2f}-'
+                    f'{vals[-1]:.2f}, n={len(vals)})'))
+        rows.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(rows) + '\n'
+
+
+def profile_markdown(results: Dict[str, dict], top: int = 8) -> str:
+    """onnxruntime milliseconds per operator type, per config and size."""
+    rows = []
+    for name, res in results.items():
+        for size, entry in res['sizes'].items():
+            prof = entry.get('onnxruntime_profile_ms')
+            if prof:
+                total = sum(prof.values())
+                ops = ', '.join(f'{op} {ms:.0f} ({ms / total:.0%})'
+                                for op, ms in list(prof.items())[:top])
+                rows.append(f'| {name} | {size} | {total:.0f} | {ops} |')
+    if not rows:
+        return ''
+    return ('| config | size | kernel ms | top operators (ms, share) |\n'
+            '|---|---|---|---|\n' + '\n'.join(rows) + '\n')
+
+
 def plot(results: Dict[str, dict], size: str, runtime: str,
          path: str) -> None:
     """Latency vs params, and where the time goes, at one size/runtime."""
