@@ -91,17 +91,19 @@ class Detector:
         """
         meta = self.meta
         h, w = img.shape[:2]
+        in_h, in_w = meta['input_shape']
         if meta['keep_ratio']:
+            # mmdet's rule (long edge <= max(scale), short <= min(scale)) ...
             long_edge, short_edge = max(meta['scale']), min(meta['scale'])
             scale = min(long_edge / max(h, w), short_edge / min(h, w))
+            # ... unless the static input cannot hold the result (e.g. a
+            # portrait photo for a landscape input): then fit inside it.
+            if h * scale > in_h + 0.5 or w * scale > in_w + 0.5:
+                scale = min(in_h / h, in_w / w)
             new_w, new_h = int(w * scale + 0.5), int(h * scale + 0.5)
         else:
             new_w, new_h = meta['scale']
-        in_h, in_w = meta['input_shape']
-        if new_h > in_h or new_w > in_w:
-            raise ValueError(
-                f'resized image {new_h}x{new_w} exceeds the model input '
-                f'{in_h}x{in_w}; export with a larger --shape')
+        new_w, new_h = min(new_w, in_w), min(new_h, in_h)
         resized = cv2.resize(
             img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
         canvas = np.empty((in_h, in_w, 3), np.float32)

@@ -1,5 +1,6 @@
 """The command-line tools: thin CLIs over the library."""
 import json
+import math
 import os.path as osp
 import subprocess
 import sys
@@ -74,7 +75,9 @@ def test_study_quick_mode_and_resume(tmp_path):
                                           'rtmdet-ins-tiny'}
     for r in runs:
         assert r['iterations'] == 2 and r['train_seconds'] > 0
-        assert 0 <= r['segm_mAP'] <= 1 and osp.isfile(r['checkpoint'])
+        # nan: COCO AP of a model that detects nothing after 2 iterations.
+        assert math.isnan(r['segm_mAP']) or 0 <= r['segm_mAP'] <= 1
+        assert osp.isfile(r['checkpoint'])
     rice = [r for r in runs if r['dataset'] == 'rice']
     assert {r['train_images'] for r in rice} == {24}  # 25% of 97
     fruits = [r for r in runs if r['dataset'] == 'fruits']

@@ -98,6 +98,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
     parser.add_argument(
         'configs', nargs='*', help='configs (default: the built-in set)')
     parser.add_argument('--reference', help='name of the reference config')
+    parser.add_argument(
+        '--names', nargs='+', choices=list(DEFAULT_SET),
+        help='only these of the built-in set')
     parser.add_argument('--sizes', nargs='+', default=['800x1333', '640x640'])
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--warmup', type=int, default=1)
@@ -129,6 +132,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
                 for c in args.configs} if args.configs else {
                     k: v if '::' in v else osp.join(CFG_DIR, v)
                     for k, v in DEFAULT_SET.items()
+                    if not args.names or k in args.names
                 })
     os.makedirs(args.out_dir, exist_ok=True)
     repeats, failed = [], []

@@ -92,11 +92,18 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2])
     parser.add_argument('--folds', type=int, default=3,
                         help='cross-validation folds for fruits')
-    parser.add_argument('--iters', type=int, default=300)
+    parser.add_argument('--iters', type=int, default=200)
     parser.add_argument('--out-dir',
                         default=osp.join(REPO, 'docs', 'data_efficiency'))
     parser.add_argument('--work-dir',
                         default=osp.join(REPO, 'work_dirs', 'study'))
+    parser.add_argument(
+        '--load-from',
+        help='start every run from this checkpoint (e.g. a dense model '
+        'converted by tools/convert_dense_to_feather.py); recorded as '
+        'model "<model>-<tag>"')
+    parser.add_argument('--tag', default='init',
+                        help='name suffix of --load-from runs')
     parser.add_argument('--quick', action='store_true',
                         help='2 iterations, one seed/fold, one size')
     args = parser.parse_args(argv)
@@ -126,7 +133,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     meta = dict(iterations=args.iters, threads=2, command=' '.join(sys.argv))
     pending = []
     for spec in todo:
-        run = Run(model=spec['model'], dataset=spec['dataset'],
+        model = spec['model'] + (f'-{args.tag}' if args.load_from else '')
+        run = Run(model=model, dataset=spec['dataset'],
                   split=spec['split'], fraction=spec['fraction'],
                   train_images=len(spec['train_ids']), seed=spec['seed'],
                   iterations=args.iters,
@@ -156,6 +164,8 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
               f'images, {args.iters} iters', flush=True)
         cfg = study_config(spec['config'], work_dir, train_ann, val_ann,
                            data_root, args.iters, run.seed)
+        if args.load_from:
+            cfg.load_from = args.load_from
         train_and_evaluate(run, cfg)
         done.append(dict(vars(run), key=run.key))
         save_results(results_file, done, meta)

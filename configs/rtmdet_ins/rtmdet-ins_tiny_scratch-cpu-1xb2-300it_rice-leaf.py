@@ -28,7 +28,7 @@ model = dict(
 # R-CNN recipes' jitter; without the HSV jitter the other recipes lack.
 train_pipeline = _base_.train_pipeline_stage2
 train_pipeline[2].update(scale=img_scale, ratio_range=(0.8, 1.25))
-train_pipeline[3].crop_size = img_scale[::-1]  # (h, w)
+train_pipeline[3].crop_size = img_scale  # (w, h)
 train_pipeline[7].size = img_scale
 train_pipeline.pop(5)  # YOLOXHSVRandomAug
 test_pipeline = _base_.test_pipeline

@@ -73,6 +73,7 @@ def preprocess_meta(cfg: Config,
     """What the runtime needs to reproduce the test pipeline + data
     preprocessor: resize, colour order, normalisation, padding, classes."""
     scale, keep_ratio, pad_val = _test_resize(cfg)
+    shape_given = shape is not None
     prep = cfg.model.data_preprocessor
     divisor = prep.get('pad_size_divisor', 1) or 1
     if shape is None:
@@ -83,11 +84,19 @@ def preprocess_meta(cfg: Config,
         shape = (int(np.ceil(h / divisor) * divisor),
                  int(np.ceil(w / divisor) * divisor))
     h, w = map(int, shape)
+    if shape_given:
+        # Images are resized to fit the requested input.
+        scale = (w, h) if w >= h else (h, w)
     mean = [float(v) for v in prep.get('mean', [0, 0, 0])]
     std = [float(v) for v in prep.get('std', [1, 1, 1])]
     # mmdet pads after normalising with 0, i.e. with the mean in pixel
     # space; a Pad step in the pipeline (RTMDet) pads the raw image.
-    pad_value = mean if pad_val is None else [float(pad_val)] * 3
+    if pad_val is None:
+        pad_value = mean
+    elif isinstance(pad_val, (int, float)):
+        pad_value = [float(pad_val)] * 3
+    else:
+        pad_value = [float(v) for v in pad_val]
     rcnn = cfg.model.get('test_cfg', {}).get('rcnn', {})
     test_cfg = rcnn or cfg.model.get('test_cfg', {})
     classes = cfg.get('test_dataloader', {}).get('dataset', {}).get(
@@ -141,6 +150,20 @@ def deploy_config(meta: Dict, score_thr: float, max_per_img: int) -> Config:
             backend_config=dict(type='onnxruntime')))
 
 
+def _without_pretrained(node):
+    """A copy of a model config without ``init_cfg=dict(type='Pretrained')``
+    entries (mmdet's RTMDet configs point at URLs; nothing may download)."""
+    if isinstance(node, dict):
+        return type(node)({
+            k: None if k == 'init_cfg' and isinstance(v, dict)
+            and v.get('type') == 'Pretrained' else _without_pretrained(v)
+            for k, v in node.items()
+        })
+    if isinstance(node, list):
+        return [_without_pretrained(v) for v in node]
+    return node
+
+
 def build_detector(cfg: Config,
                    checkpoint: Optional[str] = None) -> torch.nn.Module:
     """Build the model of ``cfg`` in eval mode; random init without a
@@ -153,7 +176,7 @@ def build_detector(cfg: Config,
         raise FileNotFoundError(
             f'checkpoint {checkpoint!r} does not exist; give the .pth file '
             'written by training, or no --checkpoint for random weights')
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(_without_pretrained(cfg.model))
     if checkpoint is None:
         model.init_weights()
     else:
