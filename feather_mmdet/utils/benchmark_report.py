@@ -137,14 +137,26 @@ def plot(results: Dict[str, dict], size: str, runtime: str,
     ax = axes[1]
     names = [n for n in results if _latency(results[n], size, runtime)]
     entries = [results[n]['sizes'][size]['latency'][runtime] for n in names]
+    profiles = [results[n]['sizes'][size].get('onnxruntime_profile_ms')
+                for n in names]
+    if runtime.startswith('onnxruntime') and all(profiles):
+        # The graph has no module split: stack operator types instead.
+        groups = {'Conv': ('Conv', ), 'RoiAlign': ('RoiAlign', ),
+                  'Gemm (box head fc)': ('FusedGemm', 'Gemm', 'MatMul'),
+                  'ConvTranspose (mask)': ('ConvTranspose', )}
+        parts = {g: [sum(p.get(op, 0) for op in ops) / 1000
+                     for p in profiles] for g, ops in groups.items()}
+    else:
+        parts = {c: [e.get(c, 0.0) for e in entries]
+                 for c in ('backbone', 'neck', 'rpn_head', 'roi_head',
+                           'bbox_head')}
     bottom = [0.0] * len(names)
-    for comp in ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head'):
-        vals = [e.get(comp, 0.0) for e in entries]
+    for label, vals in parts.items():
         if any(vals):
-            ax.bar(names, vals, bottom=bottom, label=comp)
+            ax.bar(names, vals, bottom=bottom, label=label)
             bottom = [b + v for b, v in zip(bottom, vals)]
-    rest = [e['total'] - b for e, b in zip(entries, bottom)]
-    ax.bar(names, rest, bottom=bottom, label='other / not split')
+    rest = [max(e['total'] - b, 0) for e, b in zip(entries, bottom)]
+    ax.bar(names, rest, bottom=bottom, label='other')
     ax.set_ylabel(f'latency @ {size}, {runtime} (s)')
     ax.set_title('where the time goes')
     ax.legend(fontsize=8)
