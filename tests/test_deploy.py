@@ -207,3 +207,17 @@ def test_export_tool_refuses_missing_checkpoint(tmp_path):
     assert out.returncode == 1
     assert 'missing.pth' in out.stderr and 'does not exist' in out.stderr
     assert not (tmp_path / 'm.onnx').exists()
+
+
+@pytest.mark.slow
+def test_rtmdet_ins_exports_and_runs(tmp_path):
+    """The comparison model: mmdet's RTMDet-Ins-tiny config (its Pretrained
+    URL init is dropped: nothing downloads), full-image masks."""
+    from feather_runtime import Detector
+    out = str(tmp_path / 'rtmdet.onnx')
+    meta = export_onnx('mmdet::rtmdet/rtmdet-ins_tiny_8xb32-300e_coco.py',
+                       out, shape=(128, 128))
+    assert meta['mask_mode'] == 'image' and meta['pad_value'] == [114.0] * 3
+    result = Detector(out)(cv2.imread(IMAGES[0]))
+    assert result.masks.shape[1:] == (600, 800)
+    assert len(result) == len(result.scores) == len(result.labels)

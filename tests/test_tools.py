@@ -67,7 +67,7 @@ def test_study_quick_mode_and_resume(tmp_path):
     finds every run done."""
     args = ['--quick', '--out-dir', str(tmp_path / 'out'), '--work-dir',
             str(tmp_path / 'work')]
-    out = _run('study_data_efficiency.py', *args)
+    _run('study_data_efficiency.py', *args)
     data = json.loads((tmp_path / 'out' / 'results.json').read_text())
     runs = data['runs']
     assert len(runs) == 6  # 3 models x (rice seed 0 + fruits fold 0)

@@ -7,7 +7,7 @@ import json
 import os
 import os.path as osp
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
