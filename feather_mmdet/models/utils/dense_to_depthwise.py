@@ -100,8 +100,8 @@ def relative_error(approx: Tensor, target: Tensor) -> float:
     return float((approx - target).norm() / target.norm().clamp(min=1e-12))
 
 
-def bn_moments(state: Dict[str, Tensor], prefix: str,
-               eps: float = 1e-5) -> Optional[Tuple[Tensor, Tensor]]:
+def bn_moments(state: Dict[str, Tensor],
+               prefix: str) -> Optional[Tuple[Tensor, Tensor]]:
     """Output mean/std of an eval-mode BN (``beta``, ``|gamma|``) from a
     state dict, or None if the keys are missing."""
     if f'{prefix}.weight' not in state or f'{prefix}.bias' not in state:
