@@ -102,3 +102,24 @@ def test_study_subsets_are_nested_and_folds_cover_once():
     for fold in folds:
         assert not set(fold['train']) & set(fold['val'])
         assert len(fold['train']) == 12
+
+
+def test_study_paired_differences_match_by_subset_and_seed():
+    from feather_mmdet.apis.study import differences_markdown, \
+        paired_differences
+
+    def run(model, seed, segm, fraction=0.25, split='fixed'):
+        return dict(dataset='rice', split=split, fraction=fraction,
+                    seed=seed, model=model, segm_mAP=segm)
+
+    runs = [run('feather', 0, 0.30), run('baseline', 0, 0.20),
+            run('feather', 1, 0.15), run('baseline', 1, 0.20),
+            run('feather', 2, 0.50),  # no baseline partner: left out
+            run('baseline', 0, 0.90, fraction=1.0)]  # no feather partner
+    diffs = paired_differences(runs)
+    assert len(diffs) == 1
+    d = diffs[0]
+    assert d['n'] == 2 and d['wins'] == 1
+    assert abs(d['mean'] - 0.025) < 1e-9  # of +0.10 and -0.05
+    assert abs(d['std'] - (2 * 0.075 ** 2) ** 0.5) < 1e-9  # sample std
+    assert '+0.025 ± 0.106 | 1 of 2' in differences_markdown(diffs)

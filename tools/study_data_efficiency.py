@@ -116,8 +116,9 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     import torch
     from mmdet.utils import register_all_modules
 
-    from feather_mmdet.apis.study import (Run, load_results, plot,
-                                          save_results, study_config,
+    from feather_mmdet.apis.study import (Run, differences_markdown,
+                                          load_results, paired_differences,
+                                          plot, save_results, study_config,
                                           summarize, to_markdown,
                                           train_and_evaluate, write_subset)
     register_all_modules()
@@ -176,11 +177,16 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
               f'{spent / (i + 1) * left / 60:.0f} min for {left} runs',
               flush=True)
     rows = summarize(done)
+    report = to_markdown(rows)
+    diffs = paired_differences(done)
+    if diffs:  # same images and seed: the spread of the difference itself
+        report += '\nPaired by training subset and seed:\n\n' + \
+            differences_markdown(diffs)
     with open(osp.join(args.out_dir, 'results.md'), 'w') as f:
-        f.write(to_markdown(rows))
+        f.write(report)
     if rows:
         plot(rows, osp.join(args.out_dir, 'data_efficiency.png'))
-    print(to_markdown(rows))
+    print(report)
     return done
 
 

@@ -155,6 +155,43 @@ def summarize(runs: List[dict]) -> List[dict]:
     return rows
 
 
+def paired_differences(runs: List[dict], model: str = 'feather',
+                       reference: str = 'baseline',
+                       metric: str = 'segm_mAP') -> List[dict]:
+    """``model`` minus ``reference`` per dataset and size, paired by
+    split and seed (the same training images), mean and std over pairs.
+
+    Pairing removes the subset-to-subset spread that both models share, so
+    the std says how stable the difference is, not how hard each subset is.
+    """
+    by_key = {(r['dataset'], r['split'], r['fraction'], r['seed'],
+               r['model']): r
+              for r in runs}
+    groups: Dict[tuple, List[float]] = {}
+    for (dataset, split, fraction, seed, name), r in sorted(by_key.items()):
+        ref = by_key.get((dataset, split, fraction, seed, reference))
+        if name == model and ref is not None:
+            groups.setdefault((dataset, fraction), []).append(
+                r[metric] - ref[metric])
+    return [
+        dict(dataset=dataset, fraction=fraction, n=len(d),
+             mean=float(np.mean(d)),
+             std=float(np.std(d, ddof=1)) if len(d) > 1 else 0.0,
+             wins=int(sum(x > 0 for x in d)))
+        for (dataset, fraction), d in sorted(groups.items())
+    ]
+
+
+def differences_markdown(diffs: List[dict], model: str = 'feather',
+                         reference: str = 'baseline') -> str:
+    head = (f'| dataset | train fraction | pairs | {model} - {reference} '
+            f'segm mAP | {model} ahead |\n|---|---|---|---|---|\n')
+    return head + '\n'.join(
+        f'| {d["dataset"]} | {d["fraction"]:.0%} | {d["n"]} | '
+        f'{d["mean"]:+.3f} ± {d["std"]:.3f} | {d["wins"]} of {d["n"]} |'
+        for d in diffs) + '\n'
+
+
 def to_markdown(rows: List[dict]) -> str:
     head = ('| dataset | model | train images | runs | iterations | '
             'segm mAP | bbox mAP | train s |\n|---|---|---|---|---|---|---|'
