@@ -156,23 +156,22 @@ def summarize(runs: List[dict]) -> List[dict]:
 
 
 def paired_differences(runs: List[dict], model: str = 'feather',
-                       reference: str = 'baseline',
-                       metric: str = 'segm_mAP') -> List[dict]:
-    """``model`` minus ``reference`` per dataset and size, paired by
-    split and seed (the same training images), mean and std over pairs.
+                       reference: str = 'baseline') -> List[dict]:
+    """``model`` minus ``reference`` segm mAP per dataset and size, paired
+    by split and seed (the same training images), mean and std over pairs.
 
     Pairing removes the subset-to-subset spread that both models share, so
     the std says how stable the difference is, not how hard each subset is.
     """
-    by_key = {(r['dataset'], r['split'], r['fraction'], r['seed'],
-               r['model']): r
-              for r in runs}
+    def pair(r: dict) -> tuple:
+        return r['dataset'], r['split'], r['fraction'], r['seed']
+
+    refs = {pair(r): r['segm_mAP'] for r in runs if r['model'] == reference}
     groups: Dict[tuple, List[float]] = {}
-    for (dataset, split, fraction, seed, name), r in sorted(by_key.items()):
-        ref = by_key.get((dataset, split, fraction, seed, reference))
-        if name == model and ref is not None:
-            groups.setdefault((dataset, fraction), []).append(
-                r[metric] - ref[metric])
+    for r in runs:
+        if r['model'] == model and pair(r) in refs:
+            groups.setdefault((r['dataset'], r['fraction']), []).append(
+                r['segm_mAP'] - refs[pair(r)])
     return [
         dict(dataset=dataset, fraction=fraction, n=len(d),
              mean=float(np.mean(d)),
