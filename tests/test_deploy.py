@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from feather_mmdet.deploy import ExportError, export_onnx, quantize_int8
-from feather_mmdet.deploy.export import build_detector, load_model_config
+from feather_mmdet.deploy.export import build_detector
+from feather_mmdet.utils import load_config
 from helpers import FRUITS, REPO_ROOT, TINY_CONFIG
 
 IMAGES = [osp.join(FRUITS, 'images', f'{i}.jpg') for i in (15, 16)]
@@ -22,7 +23,7 @@ def exported(tmp_path_factory):
     ONNX file, and the PyTorch model they came from."""
     tmp = tmp_path_factory.mktemp('deploy')
     torch.manual_seed(0)
-    cfg = load_model_config(TINY_CONFIG)
+    cfg = load_config(TINY_CONFIG)
     cfg.model.test_cfg.rcnn.score_thr = 0.05
     model = build_detector(cfg)
     # Spread the random scores and masks so that no two detections tie
@@ -151,7 +152,7 @@ def test_missing_checkpoint_and_wrong_architecture(exported, tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         export_onnx(TINY_CONFIG, str(out), checkpoint=str(tmp_path /
                                                           'nope.pth'))
-    other = load_model_config(TINY_CONFIG)
+    other = load_config(TINY_CONFIG)
     other.model.roi_head.mask_head.num_convs = 4
     with pytest.raises(ExportError, match='does not match the model'):
         export_onnx(other, str(out), checkpoint=exported['ckpt'])

@@ -16,9 +16,9 @@ from mmdet.registry import MODELS
 from mmdet.structures import DetDataSample
 from mmengine.analysis import FlopAnalyzer, parameter_count
 from mmengine.config import Config
-from mmengine.hub import get_config
 from torch import nn
 
+from ..utils.config import load_config
 from .cpu_inference import optimize_for_cpu_inference, tune_cpu_allocator
 
 COMPONENTS = ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head')
@@ -27,7 +27,7 @@ COMPONENTS = ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head')
 def load_benchmark_config(config: str) -> Config:
     """Load a config (``mmdet::`` names too) and fix the work per image:
     score threshold 0, 100 outputs, inputs padded to a multiple of 32."""
-    cfg = get_config(config) if '::' in config else Config.fromfile(config)
+    cfg = load_config(config)
     preprocessor = cfg.model.data_preprocessor
     preprocessor.pad_size_divisor = max(
         preprocessor.get('pad_size_divisor', 1), 32)

@@ -20,10 +20,10 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.hub import get_config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from ..utils.config import load_config
 from .mmdeploy_compat import mmdeploy_context
 
 #: Key of the preprocessing/label metadata in the ONNX ``metadata_props``.
@@ -36,17 +36,6 @@ STANDARD_DOMAINS = ('', 'ai.onnx')
 
 class ExportError(RuntimeError):
     """A config could not be exported (the message says why)."""
-
-
-def load_model_config(config: Union[str, Config]) -> Config:
-    """Load a config path, an ``mmdet::`` name or a Config."""
-    if isinstance(config, Config):
-        return config
-    if '::' in config:
-        return get_config(config)
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'config {config!r} does not exist')
-    return Config.fromfile(config)
 
 
 def _test_resize(cfg: Config) -> Tuple[Tuple[int, int], bool, Optional[int]]:
@@ -241,7 +230,7 @@ def export_onnx(config: Union[str, Config],
         FileNotFoundError: Missing config or checkpoint.
         ExportError: The model cannot be exported (the reason is chained).
     """
-    cfg = load_model_config(config)
+    cfg = load_config(config)
     meta = preprocess_meta(cfg, shape)
     model = build_detector(cfg, checkpoint)
     if getattr(model, 'dataset_meta', None):

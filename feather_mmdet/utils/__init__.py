@@ -1,3 +1,4 @@
+from .config import load_config
 from .preflight import PreflightError, Problem, preflight
 
-__all__ = ['Problem', 'PreflightError', 'preflight']
+__all__ = ['Problem', 'PreflightError', 'load_config', 'preflight']
