@@ -70,6 +70,7 @@ def test_study_quick_mode_and_resume(tmp_path):
     _run('study_data_efficiency.py', *args)
     data = json.loads((tmp_path / 'out' / 'results.json').read_text())
     runs = data['runs']
+    assert '--quick' in data['meta']['last_command']
     assert len(runs) == 6  # 3 models x (rice seed 0 + fruits fold 0)
     assert {r['model'] for r in runs} == {'feather', 'baseline',
                                           'rtmdet-ins-tiny'}
@@ -108,13 +109,14 @@ def test_study_paired_differences_match_by_subset_and_seed():
     from feather_mmdet.apis.study import differences_markdown, \
         paired_differences
 
-    def run(model, seed, segm, fraction=0.25, split='fixed'):
+    def run(model, seed, segm, fraction=0.25, split='fixed', iters=200):
         return dict(dataset='rice', split=split, fraction=fraction,
-                    seed=seed, model=model, segm_mAP=segm)
+                    seed=seed, model=model, segm_mAP=segm, iterations=iters)
 
     runs = [run('feather', 0, 0.30), run('baseline', 0, 0.20),
             run('feather', 1, 0.15), run('baseline', 1, 0.20),
             run('feather', 2, 0.50),  # no baseline partner: left out
+            run('baseline', 2, 0.10, iters=50),  # another budget: no partner
             run('baseline', 0, 0.90, fraction=1.0)]  # no feather partner
     diffs = paired_differences(runs)
     assert len(diffs) == 1
@@ -122,4 +124,18 @@ def test_study_paired_differences_match_by_subset_and_seed():
     assert d['n'] == 2 and d['wins'] == 1
     assert abs(d['mean'] - 0.025) < 1e-9  # of +0.10 and -0.05
     assert abs(d['std'] - (2 * 0.075 ** 2) ** 0.5) < 1e-9  # sample std
-    assert '+0.025 ± 0.106 | 1 of 2' in differences_markdown(diffs)
+    assert '| 25% | 200 | 2 | +0.025 ± 0.106 | 1 of 2 |' in \
+        differences_markdown(diffs)
+
+
+def test_study_runs_differ_by_schedule():
+    """A longer schedule is a new run (not skipped as done) and its own row
+    of the summary, never averaged with the shorter one."""
+    from feather_mmdet.apis.study import Run, summarize
+    runs = [Run('feather', 'rice', 'fixed', 1.0, 97, 0, iters, 'c.py',
+                segm_mAP=segm, bbox_mAP=0.0, train_seconds=1.0)
+            for iters, segm in ((200, 0.04), (300, 0.06))]
+    assert runs[0].key != runs[1].key
+    rows = summarize([vars(r) for r in runs])
+    assert [(r['iterations'], r['segm_mAP']) for r in rows] == [
+        (200, 0.04), (300, 0.06)]

@@ -131,7 +131,9 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     todo = plan(args)
     if args.quick:  # one fold of fruits, like one seed of rice
         todo = [r for r in todo if r['split'] in ('fixed', 'fold0')]
-    meta = dict(iterations=args.iters, threads=2, command=' '.join(sys.argv))
+    # Per file, not per run: each run records its own iterations and
+    # config, and a resumed study spans several invocations.
+    meta = dict(threads=2, last_command=' '.join(sys.argv))
     pending = []
     for spec in todo:
         model = spec['model'] + (f'-{args.tag}' if args.load_from else '')
@@ -158,8 +160,9 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
         val_ann = data_root + dataset['val'] if spec['val_ids'] is None \
             else write_subset(coco, spec['val_ids'],
                               osp.join(base, 'val.json'))
-        work_dir = osp.join(base,
-                            f'{run.model}_{run.fraction:g}_seed{run.seed}')
+        work_dir = osp.join(
+            base, f'{run.model}_{run.fraction:g}_seed{run.seed}_'
+            f'{run.iterations}it')
         start = time.time()
         print(f'[{i + 1}/{len(pending)}] {run.key}: {run.train_images} '
               f'images, {args.iters} iters', flush=True)

@@ -35,8 +35,10 @@ class Run:
 
     @property
     def key(self) -> str:
+        # Iterations are part of the identity: a longer schedule is a new
+        # run, not one already done.
         return (f'{self.dataset}|{self.split}|{self.model}|'
-                f'{self.fraction:g}|{self.seed}')
+                f'{self.fraction:g}|{self.seed}|{self.iterations}it')
 
 
 def nested_subsets(image_ids: Sequence[int], fractions: Sequence[float],
@@ -138,14 +140,15 @@ def summarize(runs: List[dict]) -> List[dict]:
     """Mean and std over seeds/folds per dataset, model and size."""
     groups: Dict[tuple, List[dict]] = {}
     for r in runs:
-        groups.setdefault((r['dataset'], r['model'], r['fraction']),
-                          []).append(r)
+        groups.setdefault(
+            (r['dataset'], r['model'], r['iterations'], r['fraction']),
+            []).append(r)
     rows = []
-    for (dataset, model, fraction), rs in sorted(groups.items()):
+    for (dataset, model, iters, fraction), rs in sorted(groups.items()):
         row = dict(dataset=dataset, model=model, fraction=fraction,
                    train_images=float(np.mean([r['train_images'] for r in rs])),
                    n=len(rs),
-                   iterations=rs[0]['iterations'])
+                   iterations=iters)
         for key in ('segm_mAP', 'bbox_mAP', 'train_seconds'):
             vals = np.array([r[key] for r in rs], float)
             row[key] = float(vals.mean())
@@ -158,35 +161,39 @@ def summarize(runs: List[dict]) -> List[dict]:
 def paired_differences(runs: List[dict], model: str = 'feather',
                        reference: str = 'baseline') -> List[dict]:
     """``model`` minus ``reference`` segm mAP per dataset and size, paired
-    by split and seed (the same training images), mean and std over pairs.
+    by split, seed and iterations (the same training images and budget),
+    mean and std over pairs.
 
     Pairing removes the subset-to-subset spread that both models share, so
     the std says how stable the difference is, not how hard each subset is.
     """
     def pair(r: dict) -> tuple:
-        return r['dataset'], r['split'], r['fraction'], r['seed']
+        return (r['dataset'], r['split'], r['fraction'], r['seed'],
+                r['iterations'])
 
     refs = {pair(r): r['segm_mAP'] for r in runs if r['model'] == reference}
     groups: Dict[tuple, List[float]] = {}
     for r in runs:
         if r['model'] == model and pair(r) in refs:
-            groups.setdefault((r['dataset'], r['fraction']), []).append(
-                r['segm_mAP'] - refs[pair(r)])
+            groups.setdefault((r['dataset'], r['iterations'], r['fraction']),
+                              []).append(r['segm_mAP'] - refs[pair(r)])
     return [
-        dict(dataset=dataset, fraction=fraction, n=len(d),
+        dict(dataset=dataset, fraction=fraction, iterations=iters, n=len(d),
              mean=float(np.mean(d)),
              std=float(np.std(d, ddof=1)) if len(d) > 1 else 0.0,
              wins=int(sum(x > 0 for x in d)))
-        for (dataset, fraction), d in sorted(groups.items())
+        for (dataset, iters, fraction), d in sorted(groups.items())
     ]
 
 
 def differences_markdown(diffs: List[dict], model: str = 'feather',
                          reference: str = 'baseline') -> str:
-    head = (f'| dataset | train fraction | pairs | {model} - {reference} '
-            f'segm mAP | {model} ahead |\n|---|---|---|---|---|\n')
+    head = (f'| dataset | train fraction | iterations | pairs | {model} - '
+            f'{reference} segm mAP | {model} ahead |\n'
+            '|---|---|---|---|---|---|\n')
     return head + '\n'.join(
-        f'| {d["dataset"]} | {d["fraction"]:.0%} | {d["n"]} | '
+        f'| {d["dataset"]} | {d["fraction"]:.0%} | {d["iterations"]} | '
+        f'{d["n"]} | '
         f'{d["mean"]:+.3f} ± {d["std"]:.3f} | {d["wins"]} of {d["n"]} |'
         for d in diffs) + '\n'
 
@@ -213,10 +220,13 @@ def plot(rows: List[dict], path: str) -> None:
     fig, axes = plt.subplots(
         len(datasets), 2, figsize=(12, 4.5 * len(datasets)), squeeze=False)
     for ax_row, dataset in zip(axes, datasets):
-        for model in sorted({r['model'] for r in rows
-                             if r['dataset'] == dataset}):
-            rs = sorted((r for r in rows
-                         if r['dataset'] == dataset and r['model'] == model),
+        # One line per model and schedule: runs of different lengths are
+        # different curves.
+        for model, iters in sorted({(r['model'], r['iterations'])
+                                    for r in rows
+                                    if r['dataset'] == dataset}):
+            rs = sorted((r for r in rows if r['dataset'] == dataset
+                         and r['model'] == model and r['iterations'] == iters),
                         key=lambda r: r['train_images'])
             for ax, x, xerr in ((ax_row[0], 'train_images', None),
                                 (ax_row[1], 'train_seconds',
@@ -224,7 +234,8 @@ def plot(rows: List[dict], path: str) -> None:
                 ax.errorbar([r[x] for r in rs], [r['segm_mAP'] for r in rs],
                             yerr=[r['segm_mAP_std'] for r in rs],
                             xerr=[r[xerr] for r in rs] if xerr else None,
-                            marker='o', capsize=3, label=model)
+                            marker='o', capsize=3,
+                            label=f'{model} ({iters} it)')
         ax_row[0].set_xlabel('train images')
         ax_row[1].set_xlabel('train wall time per run (s)')
         for ax in ax_row:
