@@ -137,7 +137,7 @@ def save_results(path: str, runs: List[dict], meta: Optional[dict] = None
 
 
 def summarize(runs: List[dict]) -> List[dict]:
-    """Mean and std over seeds/folds per dataset, model and size."""
+    """Mean and std over seeds/folds per dataset, model, schedule and size."""
     groups: Dict[tuple, List[dict]] = {}
     for r in runs:
         groups.setdefault(
