@@ -145,10 +145,10 @@ def summarize(runs: List[dict]) -> List[dict]:
             []).append(r)
     rows = []
     for (dataset, model, iters, fraction), rs in sorted(groups.items()):
-        row = dict(dataset=dataset, model=model, fraction=fraction,
-                   train_images=float(np.mean([r['train_images'] for r in rs])),
-                   n=len(rs),
-                   iterations=iters)
+        row = dict(
+            dataset=dataset, model=model, fraction=fraction,
+            train_images=float(np.mean([r['train_images'] for r in rs])),
+            n=len(rs), iterations=iters)
         for key in ('segm_mAP', 'bbox_mAP', 'train_seconds'):
             vals = np.array([r[key] for r in rs], float)
             row[key] = float(vals.mean())
