@@ -1,8 +1,10 @@
 """Feather Mask R-CNN for MMDetection 3.x.
 
 Importing the package registers its modules in mmdet's registries and
-installs the weights-only checkpoint loader (see :mod:`feather_mmdet.engine`).
-Layers: ``utils`` (no model imports) <- ``models`` <- ``engine`` <- ``apis``.
+changes nothing else; the weights-only checkpoint loader is installed where
+this package loads checkpoints (its runner, tools and inference helpers) or
+by :func:`install_safe_checkpoint_loader`.
+Layers: ``utils`` <- ``models`` <- ``engine`` <- ``apis``/``deploy``.
 """
 from .apis import *  # noqa: F401,F403
 from .engine import *  # noqa: F401,F403

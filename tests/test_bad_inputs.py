@@ -94,9 +94,12 @@ def test_degenerate_annotations_are_counted(tmp_path, data):
         anns[1]['segmentation'] = [[1, 1, 5, 5]]           # 2 points
         anns[2]['bbox'] = [10, 10, 0, 5]                   # zero area
         anns[3]['segmentation'] = [[0, 0, 900, 0, 900, 700]]  # outside
+        anns[4]['segmentation'].append([1, 1, 5, 5])       # + 1 bad polygon
     _edit_json(data / 'annotations' / 'train.json', damage)
     warnings = ' '.join(_warnings(cfg, splits=('train', )))
-    assert '2 empty or <3-point polygons' in warnings
+    # mmdet ignores an instance only if none of its polygons is valid
+    assert '2 instances without one valid polygon' in warnings
+    assert '1 instances with some invalid polygons' in warnings
     assert '1 zero-area' in warnings
     assert '1 polygons outside the image' in warnings
     assert not _errors(cfg, splits=('train', ))

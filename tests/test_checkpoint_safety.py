@@ -1,5 +1,9 @@
 import os
+import os.path as osp
+import subprocess
+import sys
 
+import mmdet
 import numpy as np
 import pytest
 import torch
@@ -7,7 +11,17 @@ from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import _load_checkpoint, save_checkpoint
 
 from feather_mmdet.engine import (TRUSTED_ENV, UnsafeCheckpointError,
+                                  install_safe_checkpoint_loader,
                                   load_from_local_safely)
+from helpers import REPO_ROOT, TINY_CONFIG
+
+TOOLS = osp.join(osp.dirname(mmdet.__file__), '.mim', 'tools')
+
+
+@pytest.fixture(autouse=True)
+def _safe_loader():
+    # What this package's runner, tools and inference helpers do.
+    install_safe_checkpoint_loader()
 
 
 class _WritesMarker:
@@ -87,11 +101,10 @@ def test_missing_file_error_names_the_path(tmp_path):
 @pytest.mark.slow
 def test_runner_checkpoint_loads_in_a_fresh_process(tmp_path):
     """No HistoryBuffer exists yet in a new process (as in --resume)."""
-    import subprocess
-    import sys
     path = str(tmp_path / 'iter_3.pth')
     save_checkpoint(_runner_like_checkpoint(), path)
     code = ('import feather_mmdet, sys\n'
+            'feather_mmdet.install_safe_checkpoint_loader()\n'
             'from mmengine.runner.checkpoint import _load_checkpoint\n'
             'ckpt = _load_checkpoint(sys.argv[1])\n'
             'print(sorted(ckpt["message_hub"]["log_scalars"]))\n')
@@ -99,3 +112,67 @@ def test_runner_checkpoint_loads_in_a_fresh_process(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "'train/loss'" in out.stdout
+
+
+def test_import_changes_no_global_loader():
+    """``import feather_mmdet`` (any project's custom_imports) registers
+    modules only: mmengine's own local-file loader stays in place."""
+    code = ('from mmengine.runner.checkpoint import CheckpointLoader as C\n'
+            'before = C._schemes[""]\n'
+            'import feather_mmdet\n'
+            'assert C._schemes[""] is before, C._schemes[""]\n'
+            'feather_mmdet.install_safe_checkpoint_loader()\n'
+            'assert C._schemes[""] is feather_mmdet.load_from_local_safely\n')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def _evil(tmp_path):
+    marker = tmp_path / 'marker'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': _WritesMarker(marker)}, path)
+    return path, marker
+
+
+def _refused(proc, marker):
+    assert proc.returncode != 0
+    assert 'Refused to load checkpoint' in proc.stderr + proc.stdout
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_refused_through_mim_train_resume(tmp_path, monkeypatch):
+    monkeypatch.delenv(TRUSTED_ENV, raising=False)
+    path, marker = _evil(tmp_path)
+    work = tmp_path / 'work'
+    work.mkdir()
+    os.replace(path, work / 'iter_1.pth')
+    (work / 'last_checkpoint').write_text(str(work / 'iter_1.pth'))
+    proc = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'train.py'), TINY_CONFIG,
+         '--work-dir', str(work), '--resume'], capture_output=True,
+        text=True, cwd=REPO_ROOT)
+    _refused(proc, marker)
+
+
+@pytest.mark.slow
+def test_refused_through_mim_test_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.delenv(TRUSTED_ENV, raising=False)
+    path, marker = _evil(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'test.py'), TINY_CONFIG, str(path),
+         '--work-dir', str(tmp_path / 'work')], capture_output=True,
+        text=True, cwd=REPO_ROOT)
+    _refused(proc, marker)
+
+
+def test_refused_through_the_inferencer(tmp_path, monkeypatch):
+    from feather_mmdet.apis import run_inference
+    monkeypatch.delenv(TRUSTED_ENV, raising=False)
+    path, marker = _evil(tmp_path)
+    with pytest.raises(UnsafeCheckpointError):
+        run_inference(TINY_CONFIG, str(path),
+                      osp.join(REPO_ROOT, 'data', 'fruits_nuts', 'images',
+                               '15.jpg'), str(tmp_path / 'out'))
+    assert not marker.exists()

@@ -62,6 +62,8 @@ def build_config(args: argparse.Namespace) -> Config:
         for sched in cfg.param_scheduler:
             if sched.get('type') == 'CosineAnnealingLR':
                 sched.T_max = sched.end = args.max_iters
+            if sched.get('type') == 'LinearLR':  # warm-up: first fifth
+                sched.end = min(sched.end, max(args.max_iters // 5, 1))
         cfg.default_hooks.checkpoint.interval = args.max_iters
     cfg.work_dir = args.work_dir
     # The relative data paths of the configs are relative to the repo root.

@@ -4,7 +4,7 @@
 #   written (unknown types/arguments name the closest valid ones), the data
 #   before datasets are built; distributed training on CPU (gloo) works with
 #   `--launcher pytorch`;
-# - three hooks, each independent of the others.
+# - four hooks, each independent of the others.
 custom_imports = dict(imports=['feather_mmdet'], allow_failed_imports=False)
 
 runner_type = 'FeatherRunner'
@@ -15,4 +15,7 @@ custom_hooks = [
     dict(type='CheckpointCompatibilityHook'),
     # Store the torch RNG state so --resume continues exactly.
     dict(type='ResumeRandomStateHook'),
+    # On CPU: channels_last convs (faster training, same computation);
+    # nothing on a GPU.
+    dict(type='CPUSpeedHook'),
 ]

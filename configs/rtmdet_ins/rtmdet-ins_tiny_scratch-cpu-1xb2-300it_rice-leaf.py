@@ -85,6 +85,7 @@ custom_hooks = [
     dict(type='StopOnInvalidLossHook'),
     dict(type='CheckpointCompatibilityHook'),
     dict(type='ResumeRandomStateHook'),
+    dict(type='CPUSpeedHook'),
 ]
 default_hooks = dict(
     logger=dict(interval=10),

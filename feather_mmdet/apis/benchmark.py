@@ -8,8 +8,10 @@ proposal count, score threshold 0 and 100 output masks.
 import resource
 import statistics
 import time
+from contextlib import contextmanager
 from functools import partial
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Dict, Iterator, List, Optional, Sequence,
+                    Tuple)
 
 import torch
 from mmdet.registry import MODELS
@@ -50,9 +52,12 @@ def dummy_inputs(model: nn.Module, height: int, width: int) -> dict:
         dict(inputs=[img], data_samples=[sample]), False)
 
 
-def _time_components(model: nn.Module) -> Dict[str, List[float]]:
-    """Wrap the stages of ``predict`` to record their wall time."""
+@contextmanager
+def _time_components(model: nn.Module) -> Iterator[Dict[str, List[float]]]:
+    """Wrap the stages of ``predict`` to record their wall time; the
+    original methods are put back on exit."""
     times: Dict[str, List[float]] = {}
+    wrapped: List[Tuple[nn.Module, str]] = []
 
     def wrap(owner: nn.Module, attr: str, key: str) -> None:
         fn = getattr(owner, attr)
@@ -63,7 +68,8 @@ def _time_components(model: nn.Module) -> Dict[str, List[float]]:
             times.setdefault(key, []).append(time.perf_counter() - start)
             return out
 
-        setattr(owner, attr, timed)
+        setattr(owner, attr, timed)  # an instance attribute shadows it
+        wrapped.append((owner, attr))
 
     for name in ('backbone', 'neck'):
         if hasattr(model, name):
@@ -71,7 +77,11 @@ def _time_components(model: nn.Module) -> Dict[str, List[float]]:
     for name in ('rpn_head', 'roi_head', 'bbox_head'):
         if hasattr(model, name):
             wrap(getattr(model, name), 'predict', name)
-    return times
+    try:
+        yield times
+    finally:
+        for owner, attr in wrapped:
+            delattr(owner, attr)
 
 
 def measure_latency(run: Callable[[], int],
@@ -97,14 +107,13 @@ def measure_latency(run: Callable[[], int],
 
 def _torch_latency(model: nn.Module, data: dict, warmup: int,
                    runs: int) -> Dict[str, float]:
-    times = _time_components(model)
-
     def run() -> int:
         with torch.no_grad():
             results = model.predict(data['inputs'], data['data_samples'])
         return len(results[0].pred_instances)
 
-    return measure_latency(run, warmup, runs, times)
+    with _time_components(model) as times:
+        return measure_latency(run, warmup, runs, times)
 
 
 def _flops(model: nn.Module, data: dict) -> Dict[str, int]:

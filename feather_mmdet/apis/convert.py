@@ -21,12 +21,14 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor, nn
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 from ..models.utils import (ConversionReport, convert_dense_state_dict,
                             current_offset, find_separable_convs,
                             least_squares_pointwise, load_converted,
                             normalize_dense_keys, relative_error,
                             set_depthwise, set_pointwise)
+from ..utils.checkpoint import install_safe_checkpoint_loader
 
 #: Feather module types and the dense ones they replace.
 DENSE_TYPES = {
@@ -243,6 +245,7 @@ def convert_checkpoint(dense_ckpt: str,
     if not osp.isfile(dense_ckpt):
         raise FileNotFoundError(f'dense checkpoint {dense_ckpt!r} does not '
                                 'exist')
+    install_safe_checkpoint_loader()
     ckpt = _load_checkpoint(dense_ckpt, map_location='cpu')
     dense_state = ckpt.get('state_dict', ckpt)
     model = MODELS.build(feather_cfg.model)
@@ -252,9 +255,10 @@ def convert_checkpoint(dense_ckpt: str,
     if calib_images or image_files:
         measurements['mode'] = 'calibrated'
         dense_model = MODELS.build(dense_twin(feather_cfg).model).eval()
+        dense_state = dict(dense_state)
+        consume_prefix_in_state_dict_if_present(dense_state, 'module.')
         missing, unexpected = dense_model.load_state_dict(
-            {k[7:] if k.startswith('module.') else k: v
-             for k, v in dense_state.items()}, strict=False)
+            dense_state, strict=False)
         if missing:
             raise ValueError(
                 f'calibration needs the whole dense detector; {dense_ckpt!r} '

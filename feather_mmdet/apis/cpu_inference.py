@@ -2,13 +2,13 @@
 """A faster CPU inference path: BN folding that covers the depthwise blocks,
 the channels_last memory layout and, opt-in, an allocator that keeps large
 buffers."""
-import ctypes
-
 import torch
 from mmcv.cnn import DepthwiseSeparableConvModule, fuse_conv_bn
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils import fuse_conv_bn_eval
+
+from ..utils.cpu import to_channels_last, tune_cpu_allocator
 
 
 def fuse_depthwise_block_norms(model: nn.Module) -> nn.Module:
@@ -72,39 +72,7 @@ def optimize_for_cpu_inference(model: nn.Module,
         fuse_depthwise_block_norms(model)
         fuse_conv_bn(model)
     if channels_last:
-        model.to(memory_format=torch.channels_last)
+        to_channels_last(model)
     if tune_allocator:
         tune_cpu_allocator()
     return model
-
-
-# glibc mallopt parameters (malloc.h).
-_M_TRIM_THRESHOLD = -1
-_M_MMAP_THRESHOLD = -3
-
-
-def tune_cpu_allocator(mmap_threshold: int = 4 << 30,
-                       trim_threshold: int = 16 << 30) -> bool:
-    """Stop glibc malloc from returning large tensors to the OS.
-
-    glibc serves allocations above ~32 MB with ``mmap`` and unmaps them on
-    free, so every large conv output at 800x1333 page-faults fresh memory;
-    for memory-bound depthwise convs that costs more than the arithmetic
-    (measured: one depthwise 3x3 at C=256, 200x336, 117 ms -> ~18 ms). Both
-    thresholds must be raised together. The price: freed memory stays with
-    the process (its resident size stays near its peak). Process-wide and
-    not undone; opt-in through ``optimize_for_cpu_inference(...,
-    tune_allocator=True)`` or the ``MALLOC_MMAP_THRESHOLD_`` /
-    ``MALLOC_TRIM_THRESHOLD_`` environment variables.
-
-    Returns:
-        bool: True if glibc accepted both settings (False elsewhere, e.g.
-        musl or macOS, where nothing is changed).
-    """
-    try:
-        libc = ctypes.CDLL('libc.so.6')
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
-        mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))

@@ -26,6 +26,8 @@ def run_inference(config: Union[str, Config],
     """
     from mmdet.apis import DetInferencer
 
+    from ..utils.checkpoint import install_safe_checkpoint_loader
+    install_safe_checkpoint_loader()
     if not osp.isfile(weights):
         raise FileNotFoundError(
             f'checkpoint {weights!r} not found; train one first '

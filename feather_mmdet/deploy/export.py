@@ -23,6 +23,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from ..utils.checkpoint import install_safe_checkpoint_loader
 from ..utils.config import load_config
 from .mmdeploy_compat import mmdeploy_context
 
@@ -169,6 +170,7 @@ def build_detector(cfg: Config,
     if checkpoint is None:
         model.init_weights()
     else:
+        install_safe_checkpoint_loader()
         try:
             ckpt = load_checkpoint(
                 model, checkpoint, map_location='cpu', strict=True)

@@ -1,11 +1,14 @@
-from .checkpoint import (SAFE_CHECKPOINT_GLOBALS, TRUSTED_ENV,
-                         UnsafeCheckpointError, load_from_local_safely)
+from ..utils.checkpoint import (SAFE_CHECKPOINT_GLOBALS, TRUSTED_ENV,
+                                UnsafeCheckpointError,
+                                install_safe_checkpoint_loader,
+                                load_from_local_safely)
 from .hooks import (CheckpointCompatibilityHook, CheckpointMismatchError,
                     StopOnInvalidLossHook)
 from .runner import FeatherRunner
 
 __all__ = [
     'SAFE_CHECKPOINT_GLOBALS', 'TRUSTED_ENV', 'UnsafeCheckpointError',
-    'load_from_local_safely', 'CheckpointCompatibilityHook',
+    'load_from_local_safely', 'install_safe_checkpoint_loader',
+    'CheckpointCompatibilityHook',
     'CheckpointMismatchError', 'StopOnInvalidLossHook', 'FeatherRunner'
 ]

@@ -9,6 +9,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 from torch import nn
 
+from ..utils.checkpoint import install_safe_checkpoint_loader
 from ..utils.preflight import PreflightError, check_model, preflight
 
 
@@ -19,6 +20,9 @@ class FeatherRunner(Runner):
     """mmengine :class:`Runner` that checks the config before running and
     trains distributed on CPU.
 
+    - Checkpoints (``--resume``, ``load_from``, ``mim test --checkpoint``)
+      load with the weights-only loader
+      (:func:`~feather_mmdet.utils.checkpoint.install_safe_checkpoint_loader`).
     - The model config is checked before anything is built or written (no
       work dir, log or config dump yet): an unknown ``type`` or argument
       raises :class:`PreflightError` with the closest valid names.
@@ -38,6 +42,8 @@ class FeatherRunner(Runner):
 
     def __init__(self, model: Union[nn.Module, Dict], *args,
                  **kwargs) -> None:
+        # resume / load_from / --checkpoint go through mmengine's loader.
+        install_safe_checkpoint_loader()
         if isinstance(model, dict):
             problems = check_model(model)
             if problems:

@@ -20,7 +20,8 @@ image file missing or not decodable           error
 config classes not in the json categories     error
 ``num_classes`` != number of classes          error
 zero-area / <1 px box                         warning: skipped by mmdet
-polygon with < 3 points or odd length         warning: instance ignored
+no valid polygon (all < 3 points / odd)       warning: instance ignored
+some polygons invalid, others valid           warning: those polygons dropped
 polygon outside the image                     warning: clipped to image
 ============================================  =========================
 """
@@ -270,7 +271,7 @@ def _check_annotations(coco: dict, ann_file: str) -> List[Problem]:
     images = {im['id']: im for im in coco['images']}
     cat_ids = {c.get('id') for c in coco['categories']}
     unknown_image, unknown_cat = [], []
-    counts = dict(empty_box=0, bad_polygon=0, outside=0)
+    counts = dict(empty_box=0, bad_polygon=0, dropped_polygon=0, outside=0)
     for ann in coco['annotations']:
         im = images.get(ann.get('image_id'))
         if im is None:
@@ -284,7 +285,10 @@ def _check_annotations(coco: dict, ann_file: str) -> List[Problem]:
         seg = ann.get('segmentation')
         if isinstance(seg, list):
             polys = [p for p in seg if len(p) >= 6 and len(p) % 2 == 0]
-            counts['bad_polygon'] += len(polys) != len(seg) or not polys
+            # mmdet ignores an instance only when none of its polygons is
+            # valid; invalid ones next to valid ones are just left out.
+            counts['bad_polygon'] += not polys
+            counts['dropped_polygon'] += bool(polys) and len(polys) != len(seg)
             counts['outside'] += _outside_image(polys, im)
     problems = []
     if unknown_image:
@@ -301,8 +305,10 @@ def _check_annotations(coco: dict, ann_file: str) -> List[Problem]:
                     'categories or fix the ids'))
     texts = dict(
         empty_box='zero-area or <1 px boxes: skipped by mmdet',
-        bad_polygon='empty or <3-point polygons: these instances are '
-        'ignored in training',
+        bad_polygon='instances without one valid polygon (each empty, '
+        '<3 points or of odd length): ignored in training',
+        dropped_polygon='instances with some invalid polygons next to valid '
+        'ones: mmdet drops the invalid polygons and keeps the instance',
         outside='polygons outside the image: clipped to the image')
     problems += [
         Problem('warning', ann_file, f'{counts[k]} {text}')

@@ -3,6 +3,7 @@ from typing import Dict, List
 
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 from mmengine.model import is_model_wrapper
 
 
@@ -13,10 +14,8 @@ class CheckpointMismatchError(RuntimeError):
 def compare_state_dicts(model_state: Dict, ckpt_state: Dict) -> Dict[str,
                                                                      List]:
     """Return missing, unexpected and shape-mismatched keys of a checkpoint."""
-    ckpt_state = {
-        (k[len('module.'):] if k.startswith('module.') else k): v
-        for k, v in ckpt_state.items()
-    }
+    ckpt_state = dict(ckpt_state)  # DDP-saved keys: strip ``module.``
+    consume_prefix_in_state_dict_if_present(ckpt_state, 'module.')
     return dict(
         missing=sorted(set(model_state) - set(ckpt_state)),
         unexpected=sorted(set(ckpt_state) - set(model_state)),

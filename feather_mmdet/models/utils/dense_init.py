@@ -20,7 +20,9 @@ from mmengine.model.weight_init import PretrainedInit
 from mmengine.registry import WEIGHT_INITIALIZERS
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor, nn
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
+from ...utils.checkpoint import install_safe_checkpoint_loader
 from .dense_to_depthwise import (bn_moments, depthwise_output_moments,
                                  rank1_decompose, rectified_normal_moments,
                                  relu_shift)
@@ -75,8 +77,8 @@ def normalize_dense_keys(model: nn.Module, state: Dict[str, Tensor],
     """Bring a dense state dict to the model's naming: strip ``module.``;
     prefix a bare (torchvision-named) ResNet with ``backbone.`` for a
     detector; keep only ``backbone.*`` (stripped) for a backbone."""
-    state = {k[7:] if k.startswith('module.') else k: v
-             for k, v in state.items() if torch.is_tensor(v)}
+    state = {k: v for k, v in state.items() if torch.is_tensor(v)}
+    consume_prefix_in_state_dict_if_present(state, 'module.')
     bare = not any(k.startswith(DETECTOR_PREFIXES) for k in state)
     if is_backbone:
         return state if bare else {
@@ -282,10 +284,17 @@ class DenseToFeatherInit(PretrainedInit):
                     not getattr(child, 'is_init', False):
                 child.init_weights()
                 child._is_init = True
-        ckpt = _load_checkpoint(self.checkpoint, map_location='cpu')
+        install_safe_checkpoint_loader()
+        ckpt = _load_checkpoint(self.checkpoint,
+                                map_location=self.map_location)
         dense = ckpt.get('state_dict', ckpt)
         is_backbone = not hasattr(module, 'backbone')
         state, report = convert_dense_state_dict(module, dense, is_backbone)
+        if not report.copied and not report.decomposed:
+            raise ConversionError(
+                f'{self.checkpoint!r}: not one tensor of it maps onto the '
+                'model (0 copied, 0 decomposed); give a dense Mask R-CNN '
+                'R50 or ResNet checkpoint of this architecture.')
         if self.max_not_mapped is not None and \
                 len(report.not_mapped) > self.max_not_mapped:
             raise ConversionError(

@@ -4,9 +4,10 @@
 torch >= 2.6 loads with ``weights_only=True`` by default, and mmengine 0.10
 calls ``torch.load`` without arguments, so the checkpoints mmengine saves
 (they hold numpy arrays and ``HistoryBuffer`` log state) no longer load back.
-Rather than turning the protection off, the local-file loader of mmengine's
-:class:`CheckpointLoader` is replaced by one that keeps ``weights_only=True``
-and allows exactly the plain-data types such checkpoints contain. A file that
+Rather than turning the protection off, :func:`install_safe_checkpoint_loader`
+replaces the local-file loader of mmengine's :class:`CheckpointLoader` by one
+that keeps ``weights_only=True`` and allows exactly the plain-data types such
+checkpoints contain. A file that
 needs anything else (arbitrary pickled code) is refused with an explanation;
 files the user trusts can be named in ``FEATHER_MMDET_TRUSTED_CHECKPOINTS``.
 """
@@ -129,7 +130,15 @@ def load_from_local_safely(filename: str,
             f'(several files separated by {os.pathsep!r}).') from e
 
 
-# Replace mmengine's loader for local paths (prefix ''): resume, load_from,
-# init_cfg=Pretrained, `mim test --checkpoint` and DetInferencer all use it.
-CheckpointLoader.register_scheme(
-    prefixes='', loader=load_from_local_safely, force=True)
+def install_safe_checkpoint_loader() -> None:
+    """Make mmengine load local checkpoints with :func:`load_from_local_safely`.
+
+    Replaces the loader of mmengine's :class:`CheckpointLoader` for local
+    paths (prefix ``''``), which resume, ``load_from``,
+    ``init_cfg=Pretrained``, ``mim test --checkpoint`` and ``DetInferencer``
+    all use. Process-wide, so importing this package does not do it: this
+    package's runner (:class:`FeatherRunner`), tools and inference helpers
+    call it; other code can too. Calling it again changes nothing.
+    """
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True)

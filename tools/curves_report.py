@@ -1,0 +1,133 @@
+"""Tables and plots of learning curves written by tools/train_curve.py.
+
+    python tools/curves_report.py docs/recipe_ablation/*.json \
+        --out docs/recipe_ablation/results --s-per-iter docs/training_speed/rice_speed.json
+
+Writes ``<out>.md`` (one row per curve: final and best segm/bbox mAP, the
+iteration of the best, whether it plateaued) and ``<out>.png`` (segm mAP vs
+iterations, and vs CPU hours when seconds per iteration are given). CPU
+hours are iterations x a clean s/iter measured alone
+(tools/benchmark_training.py), not the wall time of the run; pass the
+benchmark's json and ``--speed-entry CURVE=ENTRY`` to say which of its
+entries times which curve, or ``--s-per-iter-value CURVE=SECONDS``.
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+from typing import Dict, List, Optional
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('curves', nargs='+', help='curve json files')
+    parser.add_argument('--out', required=True,
+                        help='output path without extension')
+    parser.add_argument('--s-per-iter',
+                        help='json of tools/benchmark_training.py')
+    parser.add_argument('--speed-entry', nargs='+', default=[],
+                        metavar='CURVE=ENTRY',
+                        help='benchmark entry that times a curve')
+    parser.add_argument('--s-per-iter-value', nargs='+', default=[],
+                        metavar='CURVE=SECONDS')
+    parser.add_argument('--title', default='')
+    return parser.parse_args(argv)
+
+
+def _pairs(items: List[str], what: str) -> Dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition('=')
+        if not sep:
+            raise SystemExit(f'error: {what} {item!r}: write NAME=VALUE')
+        out[key] = value
+    return out
+
+
+def seconds_per_iter(args: argparse.Namespace) -> Dict[str, float]:
+    """Curve name -> clean s/iter."""
+    out = {k: float(v) for k, v in
+           _pairs(args.s_per_iter_value, '--s-per-iter-value').items()}
+    entries = _pairs(args.speed_entry, '--speed-entry')
+    if entries:
+        if not args.s_per_iter:
+            raise SystemExit('error: --speed-entry needs --s-per-iter')
+        with open(args.s_per_iter) as f:
+            runs = json.load(f)['runs']
+        for curve, entry in entries.items():
+            if entry not in runs:
+                raise SystemExit(
+                    f'error: --speed-entry {curve}={entry}: no entry '
+                    f'{entry!r} in {args.s_per_iter} ({", ".join(runs)})')
+            out[curve] = statistics.median(r['median'] for r in runs[entry])
+    return out
+
+
+def main(argv: Optional[List[str]] = None) -> str:
+    args = parse_args(argv)
+    spi = seconds_per_iter(args)
+    records = {}
+    for path in args.curves:
+        with open(path) as f:
+            records[osp.splitext(osp.basename(path))[0]] = json.load(f)
+    head = ('| run | points | last iter | segm mAP (last) | bbox mAP (last) '
+            '| best segm mAP (iter) | plateau | CPU h (last) |\n'
+            '|---|---|---|---|---|---|---|---|\n')
+    rows = []
+    for name, rec in records.items():
+        curve = rec['curve']
+        if not curve:
+            rows.append(f'| {name} | 0 | - | - | - | - | - | - |')
+            continue
+        last = curve[-1]
+        best = max(curve, key=lambda p: p['segm_mAP'])
+        hours = f'{last["iter"] * spi[name] / 3600:.2f}' if name in spi \
+            else '-'
+        rows.append(
+            f'| {name} | {len(curve)} | {last["iter"]} | '
+            f'{last["segm_mAP"]:.3f} | {last["bbox_mAP"]:.3f} | '
+            f'{best["segm_mAP"]:.3f} ({best["iter"]}) | '
+            f'{"yes" if rec.get("stopped") == "plateau" else "no"} | '
+            f'{hours} |')
+    report = head + '\n'.join(rows) + '\n'
+    if spi:
+        report += '\nCPU hours = iterations x clean s/iter: ' + ', '.join(
+            f'{k} {v:.2f} s' for k, v in spi.items()) + '\n'
+    with open(args.out + '.md', 'w') as f:
+        f.write(report)
+    plot(records, spi, args.out + '.png', args.title)
+    print(report)
+    return report
+
+
+def plot(records: Dict[str, dict], spi: Dict[str, float], path: str,
+         title: str) -> None:
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    panels = 2 if spi else 1
+    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 4.5),
+                             squeeze=False)
+    for name, rec in records.items():
+        curve = rec['curve']
+        its = [p['iter'] for p in curve]
+        segm = [p['segm_mAP'] for p in curve]
+        axes[0][0].plot(its, segm, marker='o', label=name)
+        if name in spi:
+            axes[0][1].plot([i * spi[name] / 3600 for i in its], segm,
+                            marker='o', label=name)
+    axes[0][0].set_xlabel('iterations')
+    if spi:
+        axes[0][1].set_xlabel('CPU hours (iterations x clean s/iter)')
+    for ax in axes[0]:
+        ax.set_ylabel('val segm mAP')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+if __name__ == '__main__':
+    main()

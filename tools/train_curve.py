@@ -1,0 +1,119 @@
+"""Train a config to its plateau (or a cap), evaluating every N iterations,
+and record the learning curve: iteration, val bbox/segm mAP, cumulative
+training seconds.
+
+    python tools/train_curve.py \
+        configs/feather_mask_rcnn/mask-rcnn_r50-dws_fpn_dws-mask_scratch-cpu-1xb2-300it_rice-leaf.py \
+        --max-iters 3000 --val-interval 200 --out docs/curves/feather_rice.json
+
+Resumable: run the same command again after an interruption and training
+continues from the last checkpoint in --work-dir (mmengine's resume), with
+the curve so far. Plateau: the last third of the run improved segm mAP by
+less than 5% relative (``--min-gain``); the run stops there (or at
+--max-iters). The cosine schedule of the recipe is stretched to --max-iters.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import sys
+from typing import List, Optional
+
+from mmengine.config import Config, DictAction
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description='Train to a plateau and record the learning curve')
+    parser.add_argument('config')
+    parser.add_argument('--max-iters', type=int, required=True,
+                        help='cap on the iterations (the schedule length)')
+    parser.add_argument('--val-interval', type=int, default=200,
+                        help='evaluate (and checkpoint) every N iterations')
+    parser.add_argument('--out', required=True,
+                        help='json of the curve (rewritten after each '
+                        'evaluation)')
+    parser.add_argument('--work-dir',
+                        help='checkpoints and logs (default: work_dirs/'
+                        'curves/<name of --out>)')
+    parser.add_argument('--min-gain', type=float, default=0.05,
+                        help='plateau: relative segm mAP gain of the last '
+                        'third below this')
+    parser.add_argument('--min-iters', type=int, default=0,
+                        help='never stop at a plateau before this')
+    parser.add_argument('--no-stop', action='store_true',
+                        help='run to --max-iters even after a plateau')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, as for mmdet tools/train.py')
+    args = parser.parse_args(argv)
+    if not osp.isfile(args.config):
+        parser.error(f'config {args.config!r} does not exist')
+    if args.max_iters < 1 or not 1 <= args.val_interval <= args.max_iters:
+        parser.error('need --max-iters >= 1 and 1 <= --val-interval <= '
+                     '--max-iters')
+    return args
+
+
+def curve_config(args: argparse.Namespace) -> Config:
+    """The recipe with the run's schedule, evaluation, checkpoints and the
+    curve hook; resumes when the work dir has a checkpoint."""
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    name = osp.splitext(osp.basename(args.out))[0]
+    cfg.work_dir = osp.abspath(
+        args.work_dir or osp.join(REPO, 'work_dirs', 'curves', name))
+    cfg.randomness = dict(seed=args.seed)
+    cfg.train_cfg.max_iters = args.max_iters
+    cfg.train_cfg.val_interval = args.val_interval
+    for sched in cfg.param_scheduler:
+        if sched.get('type') == 'CosineAnnealingLR':
+            sched.T_max = sched.end = args.max_iters
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=args.val_interval,
+        max_keep_ckpts=2)
+    meta = dict(
+        config=osp.relpath(osp.abspath(args.config), REPO),
+        cfg_options=args.cfg_options or {}, max_iters=args.max_iters,
+        val_interval=args.val_interval, seed=args.seed,
+        command=' '.join(['python', 'tools/train_curve.py'] + sys.argv[1:]))
+    cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
+        dict(type='TrainingCurveHook', out_file=osp.abspath(args.out),
+             stop_at_plateau=not args.no_stop, min_gain=args.min_gain,
+             min_iters=args.min_iters, meta=meta)
+    ]
+    cfg.resume = osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint'))
+    cfg.visualizer.name = f'curve-{name}'
+    return cfg
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    if osp.isfile(args.out):
+        with open(args.out) as f:
+            done = json.load(f)
+        if done.get('stopped') == 'plateau':
+            print(f'{args.out}: already stopped at its plateau '
+                  f'(iteration {done["curve"][-1]["iter"]}); nothing to do.')
+            return done
+    config = osp.abspath(args.config)
+    os.chdir(REPO)  # the configs' data paths are relative to the repo
+    args.config = config
+    cfg = curve_config(args)
+    from feather_mmdet.utils.train_speed import build_runner
+    runner = build_runner(cfg)
+    print(f'{"resuming" if cfg.resume else "starting"} {args.out} in '
+          f'{cfg.work_dir}', flush=True)
+    runner.train()
+    with open(args.out) as f:
+        record = json.load(f)
+    last = record['curve'][-1] if record['curve'] else {}
+    print(f'{args.out}: {len(record["curve"])} points, last {last}')
+    return record
+
+
+if __name__ == '__main__':
+    main()
