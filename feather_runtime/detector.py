@@ -32,16 +32,35 @@ class Result:
                       self.labels[keep], self.masks[keep])
 
 
-def read_metadata(model_path: str) -> Dict:
-    """The preprocessing metadata stored in an exported file."""
-    import onnx
-    model = onnx.load(model_path, load_external_data=False)
-    for prop in model.metadata_props:
-        if prop.key == META_KEY:
-            return json.loads(prop.value)
-    raise ValueError(
-        f'{model_path!r} has no {META_KEY!r} metadata: export it with '
-        'tools/export_onnx.py, which records how to preprocess images')
+def read_metadata(model_path: str, custom_map: Optional[Dict] = None
+                  ) -> Dict:
+    """The preprocessing metadata stored in an exported file.
+
+    Args:
+        model_path (str): The ``.onnx`` file.
+        custom_map (dict, optional): Its custom metadata, if the caller has
+            it already (onnxruntime's ``get_modelmeta()``); otherwise read
+            with onnxruntime, which every backend here installs with.
+    """
+    if custom_map is None:
+        import onnxruntime as ort
+        custom_map = ort.InferenceSession(
+            model_path, providers=['CPUExecutionProvider']).get_modelmeta(
+            ).custom_metadata_map
+    if META_KEY not in custom_map:
+        raise ValueError(
+            f'{model_path!r} has no {META_KEY!r} metadata: export it with '
+            'tools/export_onnx.py, which records how to preprocess images')
+    return json.loads(custom_map[META_KEY])
+
+
+def _openvino_metadata(model) -> Optional[Dict]:
+    """The ONNX file's metadata as OpenVINO's ONNX frontend keeps it (in
+    ``rt_info['framework']``); None if this OpenVINO does not keep it."""
+    key = ['framework', META_KEY]
+    if model.has_rt_info(key):
+        return {META_KEY: model.get_rt_info(key).astype(str)}
+    return None
 
 
 class Detector:
@@ -60,9 +79,7 @@ class Detector:
         if backend not in BACKENDS:
             raise ValueError(f'backend must be one of {BACKENDS}, got '
                              f'{backend!r}')
-        self.meta = read_metadata(model_path)
         self.backend = backend
-        self.classes: List[str] = self.meta['classes']
         if backend == 'onnxruntime':
             import onnxruntime as ort
             options = ort.SessionOptions()
@@ -71,6 +88,9 @@ class Detector:
             self._session = ort.InferenceSession(
                 model_path, options, providers=['CPUExecutionProvider'])
             self._input = self._session.get_inputs()[0].name
+            self.meta = read_metadata(
+                model_path,
+                self._session.get_modelmeta().custom_metadata_map)
         else:
             import openvino as ov
             core = ov.Core()
@@ -79,7 +99,10 @@ class Detector:
             config = {'INFERENCE_PRECISION_HINT': 'f32'}
             if threads:
                 config['INFERENCE_NUM_THREADS'] = threads
-            self._compiled = core.compile_model(model_path, 'CPU', config)
+            model = core.read_model(model_path)
+            self.meta = read_metadata(model_path, _openvino_metadata(model))
+            self._compiled = core.compile_model(model, 'CPU', config)
+        self.classes: List[str] = self.meta['classes']
 
     def preprocess(self, img: np.ndarray) -> Tuple[np.ndarray, Dict]:
         """Resize (as mmdet's ``Resize``), convert colour, normalise and pad
@@ -89,6 +112,15 @@ class Detector:
             tuple: ``(1, 3, H, W)`` float32 blob and a dict with
             ``ori_shape``, ``img_shape`` (resized) and ``scale_factor``.
         """
+        if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or \
+                img.ndim != 3 or img.shape[2] != 3:
+            kind = f'{img.dtype} array of shape {img.shape}' if isinstance(
+                img, np.ndarray) else type(img).__name__
+            raise ValueError(
+                f'expected a BGR uint8 image of shape (H, W, 3) as '
+                f'cv2.imread returns it, got a {kind}; convert it first '
+                '(e.g. (img * 255).round().astype(np.uint8) for floats in '
+                '0..1, cv2.cvtColor for gray or BGRA)')
         meta = self.meta
         h, w = img.shape[:2]
         in_h, in_w = meta['input_shape']

@@ -237,3 +237,51 @@ def test_partial_load_is_an_explicit_option(tmp_path):
     assert torch.equal(
         runner.model.neck.fpn_convs[0].conv.weight,
         torch.load(cfg.load_from)['state_dict']['neck.fpn_convs.0.conv.weight'])
+
+
+@pytest.mark.parametrize('key, value, expected', [
+    ('optim_wrapper.optimizer.weight_decy', 0.1, "'weight_decay'"),
+    ('optim_wrapper.clip_gard', None, "'clip_grad'"),
+    ('default_hooks.checkpoint.intervall', 5, "'interval'"),
+    ('custom_hooks.0.bogus', 1, 'StopOnInvalidLossHook has no such'),
+])
+def test_misspelt_optimizer_and_hook_keys_before_writing(tmp_path, key,
+                                                         value, expected):
+    """mmengine would build the optimizer only after the datasets, and pass
+    a checkpoint hook's unknown key on to the first save, after training."""
+    cfg = tiny_cfg(tmp_path / 'work')
+    cfg.merge_from_dict({key: value})
+    with pytest.raises(PreflightError, match=expected):
+        RUNNERS.build(cfg)
+    assert not (tmp_path / 'work').exists(), 'nothing may be written'
+
+
+def test_resume_onto_a_truncated_checkpoint_names_the_previous(tmp_path):
+    work = tmp_path / 'work'
+    cfg = tiny_cfg(work, max_iters=2, val_cfg=None, val_dataloader=None,
+                   val_evaluator=None)
+    cfg.default_hooks.checkpoint.interval = 1
+    RUNNERS.build(cfg).train()
+    last = work / 'iter_2.pth'
+    last.write_bytes(last.read_bytes()[:1000])  # a crash mid-save
+    cfg = tiny_cfg(work, max_iters=3, val_cfg=None, val_dataloader=None,
+                   val_evaluator=None, resume=True)
+    with pytest.raises(RuntimeError, match='previous one: --resume .*'
+                       'iter_1.pth'):
+        RUNNERS.build(cfg).train()
+    assert (work / 'iter_1.pth').stat().st_size > 10000  # left as it was
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--fractions', '0'], 'must be in (0, 1]'),
+    (['--fractions', '1.5'], 'must be in (0, 1]'),
+    (['--iters', '0'], 'at least 1 iteration'),
+])
+def test_study_refuses_impossible_sizes(tmp_path, args, message):
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools',
+                                  'study_data_efficiency.py'), *args,
+         '--out-dir', str(tmp_path / 'out')],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+    assert not (tmp_path / 'out').exists()

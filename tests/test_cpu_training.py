@@ -10,7 +10,8 @@ import torch
 from mmengine.runner import Runner
 
 from feather_mmdet.engine import CPUSpeedHook, TrainingCurveHook, plateaued
-from feather_mmdet.utils.train_speed import (measure_train_speed,
+from feather_mmdet.utils.train_speed import (build_runner,
+                                             measure_train_speed,
                                              profile_train_iter)
 from helpers import REPO_ROOT, TINY_CONFIG, tiny_cfg
 
@@ -76,7 +77,7 @@ def test_curve_hook_records_and_resumes(tmp_path):
         cfg.resume = resume
         cfg.custom_hooks = [dict(type='TrainingCurveHook',
                                  out_file=str(out), meta=dict(run='t'))]
-        Runner.from_cfg(cfg).train()
+        build_runner(cfg).train()  # FeatherRunner, as mim train builds it
         return json.loads(out.read_text())
 
     first = run(2, resume=False)

@@ -194,3 +194,21 @@ def test_convert_tool_reports_and_refuses(tmp_path):
     ], capture_output=True, text=True, cwd=REPO_ROOT)
     assert out.returncode == 1 and 'missing.pth' in out.stderr
     assert not (tmp_path / 'x.pth').exists()
+
+
+@pytest.mark.slow
+def test_convert_tool_refuses_other_architecture_and_overwrite(tmp_path):
+    tool = f'{REPO_ROOT}/tools/convert_dense_to_feather.py'
+    other = tmp_path / 'other.pth'
+    torch.save({'state_dict': {'head.fc.weight': torch.zeros(3, 3)}}, other)
+    out = subprocess.run([sys.executable, tool, str(other), TINY_CONFIG,
+                          str(tmp_path / 'x.pth')],
+                         capture_output=True, text=True, cwd=REPO_ROOT)
+    assert out.returncode == 1 and 'not one tensor' in out.stderr
+    assert not (tmp_path / 'x.pth').exists()
+    before = other.read_bytes()
+    out = subprocess.run([sys.executable, tool, str(other), TINY_CONFIG,
+                          str(other)],
+                         capture_output=True, text=True, cwd=REPO_ROOT)
+    assert out.returncode == 2 and 'is the dense checkpoint' in out.stderr
+    assert other.read_bytes() == before  # the input is untouched

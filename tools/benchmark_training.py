@@ -52,6 +52,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         help='overrides for one entry only (repeatable)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides for every entry')
+    parser.add_argument(
+        '--pairs', nargs='+', default=[], metavar='A/B',
+        help='also print the per-repeat ratio of entry A to entry B (e.g. '
+        'feather/dense)')
     parser.add_argument('--profile', action='store_true',
                         help='per-component profile of one iteration '
                         'instead of the s/iter table')
@@ -143,9 +147,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.profile:
         report = profile_table(runs)
     else:
-        report = ratio_table(
-            {n: [r['median'] for r in rs] for n, rs in runs.items()},
-            names[0])
+        medians = {n: [r['median'] for r in rs] for n, rs in runs.items()}
+        report = ratio_table(medians, names[0])
+        report += pair_lines(medians, args.pairs)
     print(report)
     results = dict(entries=entries, runs=runs, report=report,
                    iters=args.iters, warmup=args.warmup,
@@ -155,6 +159,22 @@ def main(argv: Optional[List[str]] = None) -> dict:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=1)
     return results
+
+
+def pair_lines(medians: Dict[str, List[float]], pairs: List[str]) -> str:
+    """One line per ``A/B``: the ratio of the two entries' s/iter within
+    each repeat (the same conditions), median and min-max."""
+    lines = []
+    for pair in pairs:
+        a, _, b = pair.partition('/')
+        if a not in medians or b not in medians:
+            sys.exit(f'error: --pairs {pair}: entries are '
+                     f'{", ".join(medians)}')
+        ratios = [x / y for x, y in zip(medians[a], medians[b])]
+        lines.append(f'{a}/{b}: {statistics.median(ratios):.3f} '
+                     f'({min(ratios):.3f}-{max(ratios):.3f}) over '
+                     f'{len(ratios)} repeats')
+    return ''.join(f'\n{line}' for line in lines) + ('\n' if lines else '')
 
 
 def profile_table(runs: Dict[str, List[dict]]) -> str:

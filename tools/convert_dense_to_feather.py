@@ -38,14 +38,25 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument('--calib-images', type=int, default=0,
                         help='training images for calibration (0: data-free)')
     parser.add_argument('--report', help='write the per-layer report here')
+    parser.add_argument(
+        '--max-not-mapped', type=int, default=None,
+        help='refuse if more Feather tensors than this have no dense '
+        'counterpart (default: report them; e.g. 0 for a full detector)')
     args = parser.parse_args(argv)
     if not osp.isfile(args.feather_config):
         parser.error(f'config {args.feather_config!r} does not exist')
+    if osp.exists(args.out_ckpt) and osp.exists(args.dense_ckpt) and \
+            osp.samefile(args.out_ckpt, args.dense_ckpt):
+        parser.error(f'out_ckpt {args.out_ckpt!r} is the dense checkpoint '
+                     'itself; write the Feather checkpoint to another file')
+    if osp.isdir(args.out_ckpt):
+        parser.error(f'out_ckpt {args.out_ckpt!r} is a folder; give a file '
+                     'name (e.g. work_dirs/feather_from_dense.pth)')
     start = time.time()
     try:
         state, report, meas = convert_checkpoint(
             args.dense_ckpt, Config.fromfile(args.feather_config),
-            args.calib_images)
+            args.calib_images, max_not_mapped=args.max_not_mapped)
     except (FileNotFoundError, ConversionError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1

@@ -19,14 +19,23 @@ import sys
 import time
 from typing import List, Optional
 
+from mmengine.config import DictAction
+
 from feather_mmdet.deploy import ExportError, export_onnx, quantize_int8
+from feather_mmdet.utils import load_config
+
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
 
 
 def _images(items: List[str], limit: int) -> List[str]:
     files: List[str] = []
     for item in items:
-        files += sorted(glob.glob(osp.join(item, '*'))) if osp.isdir(
-            item) else [item]
+        if osp.isdir(item):
+            files += sorted(f for f in glob.glob(osp.join(item, '*'))
+                            if f.lower().endswith(IMAGE_EXTS))
+        elif osp.isfile(item):
+            files.append(item)
     return files[:limit]
 
 
@@ -43,23 +52,45 @@ def main(argv: Optional[List[str]] = None) -> int:
         '--calib-images', nargs='+', default=[],
         help='images or folders for int8 calibration')
     parser.add_argument('--num-calib', type=int, default=8)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='config overrides, as for mmdet tools/test.py')
     args = parser.parse_args(argv)
-    if args.int8 and not args.calib_images:
-        parser.error('--int8 needs --calib-images (a few training images)')
+    # Everything that can be wrong with the arguments, before any work.
+    if args.shape and min(args.shape) < 1:
+        parser.error(f'--shape {args.shape[0]} {args.shape[1]}: give a '
+                     'positive height and width, e.g. --shape 640 640')
+    for flag, path in (('--out', args.out), ('--int8', args.int8)):
+        if path and osp.isdir(path):
+            parser.error(f'{flag} {path!r} is a folder; give a file name '
+                         'ending in .onnx')
+    if args.int8 and osp.abspath(args.int8) == osp.abspath(args.out):
+        parser.error(f'--int8 and --out are both {args.out!r}; the int8 copy '
+                     'would replace the fp32 file: give it another name')
+    calib = []
+    if args.int8:
+        if not args.calib_images:
+            parser.error('--int8 needs --calib-images (a few training '
+                         'images)')
+        calib = _images(args.calib_images, args.num_calib)
+        if not calib:
+            parser.error(f'--calib-images {" ".join(args.calib_images)}: no '
+                         'image files there; give a few training images '
+                         '(files or a folder of .jpg/.png)')
 
     start = time.time()
     try:
-        meta = export_onnx(args.config, args.out, args.checkpoint,
-                           args.shape)
-    except (ExportError, FileNotFoundError) as e:
+        config = load_config(args.config)
+        if args.cfg_options:
+            config.merge_from_dict(args.cfg_options)
+        meta = export_onnx(config, args.out, args.checkpoint, args.shape)
+    except (ExportError, FileNotFoundError, ValueError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 1
     print(f'wrote {args.out} ({osp.getsize(args.out) / 2**20:.1f} MB, input '
           f'{meta["input_shape"]}, {len(meta["classes"])} classes) in '
           f'{time.time() - start:.1f}s')
     if args.int8:
-        sizes = quantize_int8(args.out, args.int8,
-                              _images(args.calib_images, args.num_calib))
+        sizes = quantize_int8(args.out, args.int8, calib)
         print(f'wrote {args.int8} ({sizes["int8_mb"]:.1f} MB = '
               f'{sizes["ratio"]:.2f}x fp32)')
     return 0

@@ -107,6 +107,14 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     parser.add_argument('--quick', action='store_true',
                         help='2 iterations, one seed/fold, one size')
     args = parser.parse_args(argv)
+    bad = [f for f in args.fractions if not 0 < f <= 1]
+    if bad:
+        parser.error(f'--fractions {bad}: each fraction of the training '
+                     'data must be in (0, 1], e.g. 0.25 0.5 1.0')
+    if args.iters < 1:
+        parser.error(f'--iters {args.iters}: train at least 1 iteration')
+    if args.folds < 2:
+        parser.error(f'--folds {args.folds}: cross-validation needs >= 2')
     if args.quick:
         args.iters, args.seeds, args.fractions = 2, args.seeds[:1], [0.25]
         if args.out_dir == parser.get_default('out_dir'):

@@ -23,11 +23,11 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor, nn
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
-from ..models.utils import (ConversionReport, convert_dense_state_dict,
-                            current_offset, find_separable_convs,
-                            least_squares_pointwise, load_converted,
-                            normalize_dense_keys, relative_error,
-                            set_depthwise, set_pointwise)
+from ..models.utils import (ConversionError, ConversionReport,
+                            convert_dense_state_dict, current_offset,
+                            find_separable_convs, least_squares_pointwise,
+                            load_converted, normalize_dense_keys,
+                            relative_error, set_depthwise, set_pointwise)
 from ..utils.checkpoint import install_safe_checkpoint_loader
 
 #: Feather module types and the dense ones they replace.
@@ -224,7 +224,8 @@ def prediction_agreement(dense: nn.Module, feather: nn.Module,
 def convert_checkpoint(dense_ckpt: str,
                        feather_cfg: Config,
                        calib_images: int = 0,
-                       image_files: Optional[Sequence[str]] = None
+                       image_files: Optional[Sequence[str]] = None,
+                       max_not_mapped: Optional[int] = None
                        ) -> Tuple[Dict[str, Tensor], ConversionReport, dict]:
     """Convert a dense checkpoint for ``feather_cfg``'s model.
 
@@ -235,9 +236,18 @@ def convert_checkpoint(dense_ckpt: str,
             of the config's dataset refine every layer.
         image_files (Sequence[str], optional): Calibration images instead.
 
+        max_not_mapped (int, optional): Refuse when more model tensors
+            than this have no dense counterpart. Defaults to None (report).
+
     Returns:
-        tuple: the Feather state dict, the report, and the measurements
-        (per-layer output errors, prediction agreement).
+        tuple: the complete Feather state dict (what has no dense
+        counterpart keeps its normal init, so ``load_from`` accepts it), the
+        report, and the measurements (per-layer output errors, prediction
+        agreement).
+
+    Raises:
+        ConversionError: nothing of the checkpoint maps onto the model, or
+            more than ``max_not_mapped`` tensors do not.
     """
     import feather_mmdet  # noqa: F401  (registry, safe loader)
     from mmdet.registry import MODELS
@@ -251,6 +261,17 @@ def convert_checkpoint(dense_ckpt: str,
     model = MODELS.build(feather_cfg.model)
     model.init_weights()
     state, report = convert_dense_state_dict(model, dense_state)
+    if not report.copied and not report.decomposed:
+        raise ConversionError(
+            f'{dense_ckpt!r}: not one tensor of it maps onto the Feather '
+            'model (0 copied, 0 decomposed); give a dense Mask R-CNN R50 or '
+            'ResNet checkpoint of this architecture.')
+    if max_not_mapped is not None and len(report.not_mapped) > max_not_mapped:
+        raise ConversionError(
+            f'{dense_ckpt!r}: {len(report.not_mapped)} tensors of the model '
+            f'have no counterpart in it (allowed {max_not_mapped}), e.g. '
+            f'{report.not_mapped[:5]}; is it a checkpoint of another '
+            'architecture?')
     measurements: dict = dict(mode='data-free')
     if calib_images or image_files:
         measurements['mode'] = 'calibrated'
@@ -276,4 +297,6 @@ def convert_checkpoint(dense_ckpt: str,
         load_converted(model, state, report)
         measurements['agreement'] = prediction_agreement(
             dense_model, model.eval(), batches)
-    return state, report, measurements
+    complete = model.state_dict()
+    complete.update(state)
+    return complete, report, measurements

@@ -12,8 +12,9 @@ from ..utils.cpu import to_channels_last, tune_cpu_allocator
 
 
 def fuse_depthwise_block_norms(model: nn.Module) -> nn.Module:
-    """Fold each depthwise block's ``norm2`` (and ``norm1`` of basic blocks)
-    into the pointwise conv that feeds it.
+    """Fold each depthwise block's ``norm2`` (and ``norm1`` of basic blocks,
+    and the stem's ``norm1`` of a depthwise stem) into the pointwise conv that
+    feeds it.
 
     mmcv's :func:`fuse_conv_bn` only folds a BN into a ``Conv2d`` that comes
     right before it in the same parent; in a depthwise block the conv before
@@ -28,7 +29,10 @@ def fuse_depthwise_block_norms(model: nn.Module) -> nn.Module:
         nn.Module: ``model``.
     """
     for block in model.modules():
-        if not getattr(block, 'use_depthwise', False):
+        # Depthwise blocks, and a DepthwiseResNet with a depthwise stem
+        # (``conv1`` -> ``norm1`` of the backbone itself).
+        if not (getattr(block, 'use_depthwise', False)
+                or getattr(block, 'use_depthwise_stem', False)):
             continue
         for idx in (1, 2):
             conv = getattr(block, f'conv{idx}', None)

@@ -74,9 +74,14 @@ def preprocess_meta(cfg: Config,
         shape = (int(np.ceil(h / divisor) * divisor),
                  int(np.ceil(w / divisor) * divisor))
     h, w = map(int, shape)
+    if h < 1 or w < 1:
+        raise ExportError(
+            f'input shape {h}x{w}: give a positive height and width '
+            '(--shape H W), e.g. --shape 640 640')
     if shape_given:
-        # Images are resized to fit the requested input.
-        scale = (w, h) if w >= h else (h, w)
+        # Images are resized to fit the requested input: to exactly (w, h)
+        # without keep_ratio; with it, mmdet's (long, short) edge limits.
+        scale = (w, h) if not keep_ratio or w >= h else (h, w)
     mean = [float(v) for v in prep.get('mean', [0, 0, 0])]
     std = [float(v) for v in prep.get('std', [1, 1, 1])]
     # mmdet pads after normalising with 0, i.e. with the mean in pixel

@@ -3,12 +3,14 @@ from ..utils.checkpoint import (SAFE_CHECKPOINT_GLOBALS, TRUSTED_ENV,
                                 install_safe_checkpoint_loader,
                                 load_from_local_safely)
 from .hooks import (CheckpointCompatibilityHook, CheckpointMismatchError,
-                    StopOnInvalidLossHook)
+                    CPUSpeedHook, ResumeRandomStateHook,
+                    StopOnInvalidLossHook, TrainingCurveHook, plateaued)
 from .runner import FeatherRunner
 
 __all__ = [
     'SAFE_CHECKPOINT_GLOBALS', 'TRUSTED_ENV', 'UnsafeCheckpointError',
     'load_from_local_safely', 'install_safe_checkpoint_loader',
-    'CheckpointCompatibilityHook',
-    'CheckpointMismatchError', 'StopOnInvalidLossHook', 'FeatherRunner'
+    'CheckpointCompatibilityHook', 'CheckpointMismatchError', 'CPUSpeedHook',
+    'ResumeRandomStateHook', 'StopOnInvalidLossHook', 'TrainingCurveHook',
+    'plateaued', 'FeatherRunner'
 ]

@@ -1,4 +1,7 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
+import glob
+import os.path as osp
+import pickle
 from datetime import timedelta
 from typing import Dict, Optional, Sequence, Union
 
@@ -7,10 +10,12 @@ import torch.distributed as torch_dist
 from mmengine.dist import is_distributed
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+from mmengine.runner.utils import set_random_seed
 from torch import nn
 
 from ..utils.checkpoint import install_safe_checkpoint_loader
-from ..utils.preflight import PreflightError, check_model, preflight
+from ..utils.preflight import (PreflightError, build_checked,
+                               check_training_cfg, preflight)
 
 
 # Registered in mmengine's root registry: mmdet's tools/train.py builds the
@@ -23,13 +28,16 @@ class FeatherRunner(Runner):
     - Checkpoints (``--resume``, ``load_from``, ``mim test --checkpoint``)
       load with the weights-only loader
       (:func:`~feather_mmdet.utils.checkpoint.install_safe_checkpoint_loader`).
-    - The model config is checked before anything is built or written (no
-      work dir, log or config dump yet): an unknown ``type`` or argument
-      raises :class:`PreflightError` with the closest valid names.
+    - The model config, the optimizer and the hooks are checked before
+      anything is written (no work dir, log or config dump yet): an unknown
+      ``type`` or argument raises :class:`PreflightError` with the closest
+      valid names. The model is built there, once.
     - The data of the splits about to be used is checked when
       :meth:`train`/:meth:`val`/:meth:`test` starts, before any dataset is
-      built: one error lists every problem; warnings (annotations mmdet will
-      skip) are logged with their counts.
+      built, once per split and on rank 0 only: one error lists every
+      problem; warnings (annotations mmdet will skip) are logged with their
+      counts.
+    - ``--resume`` onto an unreadable checkpoint names the earlier ones.
     - ``launcher='pytorch'`` without CUDA (e.g. ``torchrun`` on CPUs):
       mmengine's launcher calls ``torch.cuda.set_device`` and its DDP wrapper
       passes ``device_ids=[LOCAL_RANK]``, both CUDA-only. This runner
@@ -44,10 +52,22 @@ class FeatherRunner(Runner):
                  **kwargs) -> None:
         # resume / load_from / --checkpoint go through mmengine's loader.
         install_safe_checkpoint_loader()
+        self._checked_splits: set = set()
+        problems = []
         if isinstance(model, dict):
-            problems = check_model(model)
-            if problems:
-                raise PreflightError(problems)
+            # Built once, here, before mmengine writes anything; seeded as
+            # mmengine would seed it before building the model.
+            randomness = dict(kwargs.get('randomness') or {})
+            if randomness.get('seed') is not None and \
+                    not randomness.get('diff_rank_seed', False):
+                set_random_seed(randomness['seed'],
+                                randomness.get('deterministic', False))
+            model, problems = build_checked(model)
+        problems += check_training_cfg(kwargs.get('optim_wrapper'),
+                                       kwargs.get('default_hooks'),
+                                       kwargs.get('custom_hooks'))
+        if problems:
+            raise PreflightError(problems)
         super().__init__(model, *args, **kwargs)
 
     def setup_env(self, env_cfg: Dict) -> None:
@@ -74,6 +94,12 @@ class FeatherRunner(Runner):
         return super().wrap_model(model_wrapper_cfg, model)
 
     def _preflight(self, splits: Sequence[str]) -> None:
+        # Once per split and process, on rank 0 only: the json of a large
+        # dataset is parsed once, not on every rank and every call.
+        splits = [s for s in splits if s not in self._checked_splits]
+        self._checked_splits.update(splits)
+        if not splits or self.rank != 0:
+            return
         problems = preflight(
             self.cfg, splits, check_model_build=False, decode_images='auto')
         for problem in problems:
@@ -81,6 +107,27 @@ class FeatherRunner(Runner):
                 self.logger.warning(f'preflight: {problem}')
         if any(p.level == 'error' for p in problems):
             raise PreflightError(problems)
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """Resume as mmengine does; a checkpoint that cannot be read (e.g.
+        truncated by a crash while it was written) names the earlier ones."""
+        try:
+            super().resume(filename, *args, **kwargs)
+        except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as e:
+            if isinstance(e, FileNotFoundError) or 'Refused' in str(e):
+                raise
+            others = sorted(
+                (p for p in glob.glob(osp.join(osp.dirname(filename),
+                                               '*.pth'))
+                 if osp.abspath(p) != osp.abspath(filename)),
+                key=osp.getmtime)
+            hint = (f'resume from the previous one: --resume {others[-1]}'
+                    if others else 'no earlier checkpoint is in that folder; '
+                    'start again without --resume')
+            raise RuntimeError(
+                f'cannot resume from {filename!r}: the file is unreadable '
+                f'({type(e).__name__}: {str(e)[:200]}), e.g. truncated by '
+                f'an interrupted save; {hint}') from e
 
     def train(self) -> nn.Module:
         """Check the train (and val) data, then train."""

@@ -89,10 +89,11 @@ def _registered_names() -> List[str]:
     return sorted(names)
 
 
-def _init_params(name: str) -> List[str]:
+def _init_params(name: str, registry=None) -> List[str]:
     """All keyword names a registered class accepts, through its bases."""
-    from mmdet.registry import MODELS
-    cls = MODELS.get(name)
+    if registry is None:
+        from mmdet.registry import MODELS as registry
+    cls = registry.get(name)
     params = set()
     for klass in inspect.getmro(cls) if inspect.isclass(cls) else []:
         init = klass.__dict__.get('__init__')
@@ -134,29 +135,88 @@ def _unknown_key(model_cfg: dict, error: TypeError) -> Optional[Problem]:
     return Problem('error', 'model', str(error))
 
 
-def check_model(model_cfg: dict) -> List[Problem]:
+def build_checked(model_cfg: dict) -> Tuple[Optional[Any], List[Problem]]:
     """Build the model once; turn registry and keyword errors into advice.
 
     Args:
         model_cfg (dict): The ``model`` field of a config.
 
     Returns:
-        list[Problem]: One error for an unknown type or key, else empty.
+        tuple: The built model (None on a problem) and the problems: one
+        error for an unknown type or key, else empty.
     """
     from mmdet.registry import MODELS
     try:
-        MODELS.build(model_cfg)
+        return MODELS.build(model_cfg), []
     except KeyError as e:
         problem = _unknown_type(model_cfg, e)
         if problem is None:
             raise
-        return [problem]
+        return None, [problem]
     except TypeError as e:
         problem = _unknown_key(model_cfg, e)
         if problem is None:
             raise
-        return [problem]
-    return []
+        return None, [problem]
+
+
+def check_model(model_cfg: dict) -> List[Problem]:
+    """The problems :func:`build_checked` finds (the model is discarded)."""
+    return build_checked(model_cfg)[1]
+
+
+def _check_keys(cfg: Any, path: str, registry, extra: Sequence[str] = ()
+                ) -> List[Problem]:
+    """Keys of ``cfg`` that its ``type`` does not accept, with the closest
+    valid names (a misspelt key would otherwise surface only when the
+    object is built, or, for ``**kwargs``, when it is used)."""
+    if not isinstance(cfg, dict) or not isinstance(cfg.get('type'), str):
+        return []
+    if registry.get(cfg['type']) is None:
+        return [Problem('error', f'{path}.type',
+                        f'unknown type {cfg["type"]!r}')]
+    valid = set(_init_params(cfg['type'], registry)) | set(extra)
+    problems = []
+    for key in cfg:
+        if key in ('type', '_scope_', 'priority') or key in valid:
+            continue
+        close = difflib.get_close_matches(key, sorted(valid), n=3)
+        hint = (f'did you mean {" or ".join(map(repr, close))}?'
+                if close else f'{cfg["type"]} has no such argument.')
+        problems.append(Problem(
+            'error', f'{path}.{key}',
+            f'{cfg["type"]} got an unknown key {key!r}; {hint}'))
+    return problems
+
+
+def check_training_cfg(optim_wrapper: Any = None,
+                       default_hooks: Any = None,
+                       custom_hooks: Any = None) -> List[Problem]:
+    """Unknown keys of the optimizer, its wrapper and the hooks, found
+    before anything is built (mmengine builds the optimizer after the
+    datasets, and passes a checkpoint hook's unknown keys on to the first
+    checkpoint save).
+
+    Returns:
+        list[Problem]: One error per unknown key, with suggestions.
+    """
+    from mmdet.registry import HOOKS, OPTIM_WRAPPERS, OPTIMIZERS
+    from mmengine.runner import Runner
+    problems = []
+    if isinstance(optim_wrapper, dict):
+        problems += _check_keys(
+            optim_wrapper, 'optim_wrapper', OPTIM_WRAPPERS,
+            extra=('constructor', 'paramwise_cfg'))
+        problems += _check_keys(optim_wrapper.get('optimizer'),
+                                'optim_wrapper.optimizer', OPTIMIZERS)
+    save_args = list(inspect.signature(Runner.save_checkpoint).parameters)
+    for name, hook in (default_hooks or {}).items():
+        extra = save_args if isinstance(hook, dict) and \
+            hook.get('type') == 'CheckpointHook' else ()
+        problems += _check_keys(hook, f'default_hooks.{name}', HOOKS, extra)
+    for i, hook in enumerate(custom_hooks or []):
+        problems += _check_keys(hook, f'custom_hooks[{i}]', HOOKS)
+    return problems
 
 
 def _dataset_cfg(cfg: Config, split: str) -> Optional[dict]:
