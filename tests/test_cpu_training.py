@@ -10,7 +10,7 @@ import torch
 from mmengine.runner import Runner
 
 from feather_mmdet.engine import CPUSpeedHook, TrainingCurveHook, plateaued
-from feather_mmdet.utils.train_speed import (build_runner,
+from feather_mmdet.analysis.train_speed import (build_runner,
                                              measure_train_speed,
                                              profile_train_iter)
 from helpers import REPO_ROOT, TINY_CONFIG, tiny_cfg

@@ -183,6 +183,51 @@ def test_int8(exported):
     assert len(result) > 0 and result.masks.shape[1:] == (600, 800)
 
 
+@pytest.mark.parametrize('fmt, types, reduce_range', [
+    ('qoperator', 'u8s8', True), ('qdq', 's8s8', False)])
+def test_int8_variants_and_conv_count(exported, fmt, types, reduce_range):
+    """The int8 variants run, and the count says how many convs of the
+    optimised graph are integer: none in fp32, some in QOperator format
+    (QLinearConv is in the file itself)."""
+    from feather_mmdet.deploy import count_int8_convs
+    from feather_runtime import Detector
+    fp32 = count_int8_convs(exported['onnx'])
+    assert fp32['int8'] == 0 and fp32['float'] > 0
+    out = str(exported['tmp'] / f'tiny_{fmt}_{types}.onnx')
+    calib = [osp.join(FRUITS, 'images', f'{i}.jpg') for i in range(2)]
+    quantize_int8(exported['onnx'], out, calib, quant_format=fmt,
+                  types=types, reduce_range=reduce_range)
+    convs = count_int8_convs(out)
+    assert convs['int8'] + convs['float'] == fp32['float']
+    if fmt == 'qoperator':
+        assert convs['int8'] > 0
+    result = Detector(out)(cv2.imread(IMAGES[0]))
+    assert result.masks.shape[1:] == (600, 800)
+    with pytest.raises(ValueError, match='quant_format'):
+        quantize_int8(exported['onnx'], out, calib, quant_format='int4')
+
+
+def test_int8_openvino_nncf(exported):
+    """NNCF's int8 IR runs in the runtime's OpenVINO backend with the
+    fp32 file's preprocessing, and its convs are quantized."""
+    import openvino as ov
+
+    from feather_mmdet.deploy import quantize_int8_openvino
+    from feather_runtime import Detector
+    out = str(exported['tmp'] / 'tiny_int8_ov.xml')
+    calib = [osp.join(FRUITS, 'images', f'{i}.jpg') for i in range(2)]
+    sizes = quantize_int8_openvino(exported['onnx'], out, calib)
+    assert osp.isfile(out[:-4] + '.bin') and sizes['ratio'] < 0.5
+    ops = [op.get_type_name() for op in ov.Core().read_model(out).get_ops()]
+    assert 'FakeQuantize' in ops
+    detector = Detector(out, backend='openvino')
+    assert detector.meta == Detector(exported['onnx']).meta
+    result = detector(cv2.imread(IMAGES[0]))
+    assert result.masks.shape[1:] == (600, 800)
+    with pytest.raises(ValueError, match='.xml'):
+        quantize_int8_openvino(exported['onnx'], out[:-4] + '.onnx', calib)
+
+
 @pytest.mark.slow
 def test_infer_tool_with_onnxruntime(exported, tmp_path):
     out = subprocess.run([

@@ -90,7 +90,7 @@ def test_study_quick_mode_and_resume(tmp_path):
 
 
 def test_study_subsets_are_nested_and_folds_cover_once():
-    from feather_mmdet.apis.study import kfold, nested_subsets
+    from feather_mmdet.analysis.study import kfold, nested_subsets
     ids = list(range(100, 197))
     for seed in (0, 1):
         subsets = nested_subsets(ids, [0.25, 0.5, 1.0], seed)
@@ -106,7 +106,7 @@ def test_study_subsets_are_nested_and_folds_cover_once():
 
 
 def test_study_paired_differences_match_by_subset_and_seed():
-    from feather_mmdet.apis.study import differences_markdown, \
+    from feather_mmdet.analysis.study import differences_markdown, \
         paired_differences
 
     def run(model, seed, segm, fraction=0.25, split='fixed', iters=200):
@@ -131,7 +131,7 @@ def test_study_paired_differences_match_by_subset_and_seed():
 def test_study_runs_differ_by_schedule():
     """A longer schedule is a new run (not skipped as done) and its own row
     of the summary, never averaged with the shorter one."""
-    from feather_mmdet.apis.study import Run, summarize
+    from feather_mmdet.analysis.study import Run, summarize
     runs = [Run('feather', 'rice', 'fixed', 1.0, 97, 0, iters, 'c.py',
                 segm_mAP=segm, bbox_mAP=0.0, train_seconds=1.0)
             for iters, segm in ((200, 0.04), (300, 0.06))]

@@ -113,3 +113,29 @@ def test_kill_and_resume_matches_uninterrupted_run(tmp_path):
         assert resumed[it] == pytest.approx(expected[it], abs=1e-6), it
     ckpt = torch.load(killed / 'iter_6.pth', weights_only=False)
     assert ckpt['meta']['iter'] == 6
+
+
+def test_feather_runner_builds_once_and_seeds_like_mmengine(tmp_path,
+                                                           monkeypatch):
+    """The runner checks the model by building it, once; the model and the
+    random state afterwards are those of mmengine's own Runner."""
+    from feather_mmdet.engine import build_runner
+    from feather_mmdet.models.backbones.depthwise_resnet import \
+        DepthwiseResNet
+    plain = Runner.from_cfg(tiny_cfg(tmp_path / 'plain'))
+    plain_state = torch.get_rng_state()
+    builds = []
+    real_init = DepthwiseResNet.__init__
+
+    def counting_init(self, *args, **kwargs):
+        builds.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(DepthwiseResNet, '__init__', counting_init)
+    ours = build_runner(tiny_cfg(tmp_path / 'ours'))
+    assert type(ours).__name__ == 'FeatherRunner'
+    assert len(builds) == 1
+    assert torch.equal(torch.get_rng_state(), plain_state)
+    for a, b in zip(plain.model.state_dict().values(),
+                    ours.model.state_dict().values()):
+        assert torch.equal(a, b)

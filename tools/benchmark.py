@@ -5,7 +5,7 @@
 
 Measures, for every config and input size in one run, params, FLOPs
 (mmengine's FlopAnalyzer), median CPU latency per runtime and per component,
-and peak memory (``feather_mmdet.apis.benchmark``). Each config runs in its
+and peak memory (``feather_mmdet.analysis.benchmark``). Each config runs in its
 own process (clean peak memory). Runtimes: torch eager, torch fast path,
 the exported graph on onnxruntime fp32 / int8 / OpenVINO (end to end: graph
 + mask pasting), and the torch fast path with the allocator setting.
@@ -23,7 +23,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# Same list as feather_mmdet.apis.benchmark.RUNTIMES (not imported here: the
+# Same list as feather_mmdet.analysis.benchmark.RUNTIMES (not imported here: the
 # parent process stays light, the workers import torch).
 RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'onnxruntime-int8',
             'openvino', 'torch-fast-malloc')
@@ -52,7 +52,7 @@ CALIB_IMAGES = [
 def worker(config: str, args: argparse.Namespace) -> dict:
     from mmdet.utils import register_all_modules
     register_all_modules()
-    from feather_mmdet.apis.benchmark import measure_config
+    from feather_mmdet.analysis.benchmark import measure_config
     return measure_config(
         config,
         args.sizes,

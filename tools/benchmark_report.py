@@ -11,7 +11,7 @@ import json
 import os.path as osp
 from typing import List, Optional
 
-from feather_mmdet.utils.benchmark_report import (plot, profile_markdown,
+from feather_mmdet.analysis.benchmark_report import (plot, profile_markdown,
                                                   runtimes_of,
                                                   spread_markdown,
                                                   to_markdown)

@@ -97,7 +97,7 @@ def run_single(entry: dict, args: argparse.Namespace) -> dict:
     import torch
     from mmengine.config import Config
 
-    from feather_mmdet.utils.train_speed import (measure_train_speed,
+    from feather_mmdet.analysis.train_speed import (measure_train_speed,
                                                  profile_train_iter)
     os.chdir(REPO)  # the configs' data paths are relative to the repo
     cfg = Config.fromfile(entry['config'])
@@ -131,7 +131,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if args.single:
         print(json.dumps(run_single(json.loads(args.single), args)))
         return {}
-    from feather_mmdet.utils.train_speed import ratio_table
+    from feather_mmdet.analysis.train_speed import ratio_table
     entries = parse_entries(args)
     names = list(entries)
     runs: Dict[str, List[dict]] = {name: [] for name in names}

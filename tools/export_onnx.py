@@ -21,7 +21,8 @@ from typing import List, Optional
 
 from mmengine.config import DictAction
 
-from feather_mmdet.deploy import ExportError, export_onnx, quantize_int8
+from feather_mmdet.deploy import (ExportError, count_int8_convs, export_onnx,
+                                  quantize_int8, quantize_int8_openvino)
 from feather_mmdet.utils import load_config
 
 
@@ -52,6 +53,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         '--calib-images', nargs='+', default=[],
         help='images or folders for int8 calibration')
     parser.add_argument('--num-calib', type=int, default=8)
+    parser.add_argument('--int8-format', default='qdq',
+                        choices=['qdq', 'qoperator'])
+    parser.add_argument('--int8-types', default='u8s8',
+                        choices=['u8s8', 's8s8', 'u8u8'],
+                        help='activation/weight types')
+    parser.add_argument('--reduce-range', action='store_true',
+                        help='7-bit weights (U8S8 on CPUs without VNNI)')
+    parser.add_argument(
+        '--int8-openvino', metavar='FILE.xml',
+        help='also write an OpenVINO int8 IR (NNCF post-training '
+        'quantization), for `--backend openvino`')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, as for mmdet tools/test.py')
     args = parser.parse_args(argv)
@@ -66,11 +78,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.int8 and osp.abspath(args.int8) == osp.abspath(args.out):
         parser.error(f'--int8 and --out are both {args.out!r}; the int8 copy '
                      'would replace the fp32 file: give it another name')
+    if args.int8_openvino and not args.int8_openvino.endswith('.xml'):
+        parser.error(f'--int8-openvino {args.int8_openvino!r}: an OpenVINO IR '
+                     'is a .xml file (its .bin is written next to it)')
     calib = []
-    if args.int8:
+    if args.int8 or args.int8_openvino:
         if not args.calib_images:
-            parser.error('--int8 needs --calib-images (a few training '
-                         'images)')
+            parser.error('--int8/--int8-openvino need --calib-images (a few '
+                         'training images)')
         calib = _images(args.calib_images, args.num_calib)
         if not calib:
             parser.error(f'--calib-images {" ".join(args.calib_images)}: no '
@@ -90,9 +105,19 @@ def main(argv: Optional[List[str]] = None) -> int:
           f'{meta["input_shape"]}, {len(meta["classes"])} classes) in '
           f'{time.time() - start:.1f}s')
     if args.int8:
-        sizes = quantize_int8(args.out, args.int8, calib)
+        sizes = quantize_int8(args.out, args.int8, calib,
+                              quant_format=args.int8_format,
+                              types=args.int8_types,
+                              reduce_range=args.reduce_range)
+        convs = count_int8_convs(args.int8)
         print(f'wrote {args.int8} ({sizes["int8_mb"]:.1f} MB = '
-              f'{sizes["ratio"]:.2f}x fp32)')
+              f'{sizes["ratio"]:.2f}x fp32; {convs["int8"]} of '
+              f'{convs["int8"] + convs["float"]} convs run in int8 after '
+              "onnxruntime's optimisations)")
+    if args.int8_openvino:
+        sizes = quantize_int8_openvino(args.out, args.int8_openvino, calib)
+        print(f'wrote {args.int8_openvino} (+ .bin, {sizes["int8_mb"]:.1f} MB '
+              f'= {sizes["ratio"]:.2f}x fp32)')
     return 0
 
 

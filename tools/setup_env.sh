@@ -69,7 +69,7 @@ fi
 
 # 5. Deployment: ONNX export (mmdeploy 1.3.1, --no-deps: its protobuf pin
 #    conflicts with current onnx) and the torch-free runtimes.
-if "$PY" -c "import onnx, onnxruntime, openvino, mmdeploy, aenum" >/dev/null 2>&1 \
+if "$PY" -c "import onnx, onnxruntime, openvino, nncf, mmdeploy, aenum" >/dev/null 2>&1 \
    && has mmdeploy 1.3.1; then
   log "deploy tools present"; else
   log "installing deploy tools (onnx, onnxruntime, openvino, mmdeploy 1.3.1)"

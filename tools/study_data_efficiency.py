@@ -55,7 +55,7 @@ DATASETS = {
 def plan(args: argparse.Namespace) -> List[dict]:
     """Every run of the study, in the order they run (one seed/fold of
     every size and model first, so partial results are balanced)."""
-    from feather_mmdet.apis.study import kfold, nested_subsets
+    from feather_mmdet.analysis.study import kfold, nested_subsets
     runs = []
     for name in args.datasets:
         spec = DATASETS[name]
@@ -124,7 +124,7 @@ def main(argv: Optional[List[str]] = None) -> List[dict]:
     import torch
     from mmdet.utils import register_all_modules
 
-    from feather_mmdet.apis.study import (Run, differences_markdown,
+    from feather_mmdet.analysis.study import (Run, differences_markdown,
                                           load_results, paired_differences,
                                           plot, save_results, study_config,
                                           summarize, to_markdown,

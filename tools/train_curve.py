@@ -103,7 +103,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     os.chdir(REPO)  # the configs' data paths are relative to the repo
     args.config = config
     cfg = curve_config(args)
-    from feather_mmdet.utils.train_speed import build_runner
+    from feather_mmdet.engine import build_runner
     runner = build_runner(cfg)
     print(f'{"resuming" if cfg.resume else "starting"} {args.out} in '
           f'{cfg.work_dir}', flush=True)

@@ -87,7 +87,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except OwnDataError as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
-    from feather_mmdet.utils.train_speed import build_runner
+    from feather_mmdet.engine import build_runner
     classes = cfg.train_dataloader.dataset.metainfo['classes']
     print(f'{len(classes)} classes from {args.train_ann}: '
           f'{", ".join(classes)}; work dir {cfg.work_dir}', flush=True)

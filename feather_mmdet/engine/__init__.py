@@ -5,12 +5,12 @@ from ..utils.checkpoint import (SAFE_CHECKPOINT_GLOBALS, TRUSTED_ENV,
 from .hooks import (CheckpointCompatibilityHook, CheckpointMismatchError,
                     CPUSpeedHook, ResumeRandomStateHook,
                     StopOnInvalidLossHook, TrainingCurveHook, plateaued)
-from .runner import FeatherRunner
+from .runner import FeatherRunner, build_runner
 
 __all__ = [
     'SAFE_CHECKPOINT_GLOBALS', 'TRUSTED_ENV', 'UnsafeCheckpointError',
     'load_from_local_safely', 'install_safe_checkpoint_loader',
     'CheckpointCompatibilityHook', 'CheckpointMismatchError', 'CPUSpeedHook',
     'ResumeRandomStateHook', 'StopOnInvalidLossHook', 'TrainingCurveHook',
-    'plateaued', 'FeatherRunner'
+    'plateaued', 'FeatherRunner', 'build_runner'
 ]

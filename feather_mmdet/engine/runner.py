@@ -53,22 +53,28 @@ class FeatherRunner(Runner):
         # resume / load_from / --checkpoint go through mmengine's loader.
         install_safe_checkpoint_loader()
         self._checked_splits: set = set()
-        problems = []
+        problems, state = [], None
         if isinstance(model, dict):
             # Built once, here, before mmengine writes anything; seeded as
             # mmengine would seed it before building the model.
             randomness = dict(kwargs.get('randomness') or {})
-            if randomness.get('seed') is not None and \
-                    not randomness.get('diff_rank_seed', False):
+            seeded = randomness.get('seed') is not None and \
+                not randomness.get('diff_rank_seed', False)
+            if seeded:
                 set_random_seed(randomness['seed'],
                                 randomness.get('deterministic', False))
             model, problems = build_checked(model)
+            # mmengine seeds again in __init__; continue from the state
+            # after the build, as if mmengine had built the model itself.
+            state = torch.get_rng_state() if seeded else None
         problems += check_training_cfg(kwargs.get('optim_wrapper'),
                                        kwargs.get('default_hooks'),
                                        kwargs.get('custom_hooks'))
         if problems:
             raise PreflightError(problems)
         super().__init__(model, *args, **kwargs)
+        if state is not None:
+            torch.set_rng_state(state)
 
     def setup_env(self, env_cfg: Dict) -> None:
         """Initialise gloo for CPU-only distributed runs, then as mmengine."""
@@ -144,3 +150,10 @@ class FeatherRunner(Runner):
         """Check the test data, then test."""
         self._preflight(('test', ))
         return super().test()
+
+
+def build_runner(cfg) -> Runner:
+    """Build the runner of a config the way mmdet's ``tools/train.py`` does
+    (``runner_type`` honoured, else mmengine's :class:`Runner`)."""
+    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
+        Runner.from_cfg(cfg)

@@ -16,9 +16,9 @@ from typing import Dict, Iterator, List
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 from torch import nn
+
+from ..engine.runner import build_runner
 
 # Sub-modules of a two-stage detector timed by forward hooks, in call order;
 # whatever a config lacks is skipped.
@@ -62,12 +62,6 @@ def speed_config(config: Config, iters: int, work_dir: str) -> Config:
     cfg.visualizer.name = f'train-speed-{time.time_ns()}'
     cfg.log_level = 'WARNING'
     return cfg
-
-
-def build_runner(cfg: Config) -> Runner:
-    """Build the runner the way mmdet's ``tools/train.py`` does."""
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else \
-        Runner.from_cfg(cfg)
 
 
 def measure_train_speed(config: Config,

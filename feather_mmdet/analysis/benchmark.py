@@ -21,7 +21,8 @@ from mmengine.config import Config
 from torch import nn
 
 from ..utils.config import load_config
-from .cpu_inference import optimize_for_cpu_inference, tune_cpu_allocator
+from ..apis.cpu_inference import optimize_for_cpu_inference
+from ..utils.cpu import tune_cpu_allocator
 
 COMPONENTS = ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head')
 
