@@ -285,3 +285,16 @@ def test_study_refuses_impossible_sizes(tmp_path, args, message):
         capture_output=True, text=True, cwd=REPO_ROOT)
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_json_categories_left_out_of_classes_are_a_warning(tmp_path):
+    """Training two of three classes is allowed, but not silently."""
+    cfg = tiny_cfg(tmp_path)
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.metainfo = dict(
+            classes=('date', 'fig'))
+    cfg.model.roi_head.bbox_head.num_classes = 2
+    cfg.model.roi_head.mask_head.num_classes = 2
+    warnings = ' '.join(_warnings(cfg, splits=('train', )))
+    assert "json categories ['hazelnut'] are not in the classes" in warnings
+    assert not _errors(cfg, splits=('train', ))

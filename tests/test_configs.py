@@ -13,6 +13,9 @@ from helpers import BASELINE, CONFIG_DIR, PAPER, REPO_ROOT, build, config, \
     params
 
 CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
+# Recipe-ablation candidates (docs/recipe_ablation.md): children of the CPU
+# recipes, one factor each.
+ABLATIONS = sorted(glob.glob(osp.join(CONFIG_DIR, 'ablations', '*.py')))
 RECIPE = re.compile(r'scratch-(cpu|640)')  # data/size recipes: +1 level
 
 
@@ -126,9 +129,10 @@ def test_rtmdet_recipes_build_without_downloads(path):
     cfg = Config.fromfile(path)
     assert cfg.model.backbone.init_cfg is None
     assert cfg.runner_type == 'FeatherRunner'
-    assert [h.type for h in cfg.custom_hooks] == [
-        'StopOnInvalidLossHook', 'CheckpointCompatibilityHook',
-        'ResumeRandomStateHook']
+    # the same hooks as every other config (feather_runtime.py), no EMA
+    runtime = Config.fromfile(osp.join(REPO_ROOT, 'configs', '_base_',
+                                       'feather_runtime.py'))
+    assert cfg.custom_hooks == runtime.custom_hooks
     model = build(cfg.model)
     assert model.bbox_head.num_classes == 3
     scales = [t.get('scale') or t.get('size') for t in
@@ -136,3 +140,33 @@ def test_rtmdet_recipes_build_without_downloads(path):
                   cfg.test_dataloader.dataset.pipeline)
               if t.type in ('RandomResize', 'Resize', 'Pad')]
     assert len(set(scales)) == 1, scales  # trains and tests at one size
+
+
+@pytest.mark.parametrize('path', ABLATIONS, ids=osp.basename)
+def test_ablation_configs_build_and_change_one_factor(path):
+    cfg = Config.fromfile(path)
+    model = build(cfg.model)
+    name = osp.basename(path)
+    assert type(model.backbone).__name__ == (
+        'DepthwiseResNet' if 'r50-dws' in name else 'ResNet')
+    if 'gn-all' in name:
+        for module in (model.backbone, model.neck, model.roi_head.mask_head):
+            norms = [type(m).__name__ for m in module.modules()
+                     if 'Norm' in type(m).__name__]
+            assert norms and set(norms) == {'GroupNorm'}, name
+    if 'lsj' in name:
+        types = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+        assert 'RandomCrop' in types
+
+
+def test_gn_feather_is_the_gn_dense_recipe_with_two_types_swapped():
+    dense = Config.fromfile(osp.join(
+        CONFIG_DIR, 'ablations',
+        'mask-rcnn_r50_fpn_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py'))
+    feather = Config.fromfile(osp.join(
+        CONFIG_DIR, 'ablations',
+        'mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_'
+        'rice-leaf.py'))
+    dense.model.backbone.type = 'DepthwiseResNet'
+    dense.model.roi_head.mask_head.type = 'DepthwiseFCNMaskHead'
+    assert dense.model == feather.model

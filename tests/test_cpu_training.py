@@ -146,3 +146,20 @@ def test_benchmark_training_tool_side_by_side(tmp_path):
     bad = subprocess.run(cmd[:2] + ['a=missing.py'], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and 'does not exist' in bad.stderr
+
+
+def test_set_max_iters_keeps_the_schedule_inside_the_run():
+    """`tools/demo.py --max-iters 30` (and train_own_data): warm-up in the
+    first fifth, cosine to the end, checkpoint and validation by the end."""
+    from mmengine.config import Config
+
+    from feather_mmdet.utils.config import set_max_iters
+    cfg = Config.fromfile(TINY_CONFIG)
+    set_max_iters(cfg, 30)
+    warmup, cosine = cfg.param_scheduler
+    assert warmup.end == 6 and cosine.end == cosine.T_max == 30
+    assert cfg.train_cfg.max_iters == 30
+    assert cfg.train_cfg.val_interval <= 30
+    assert cfg.default_hooks.checkpoint.interval <= 30
+    with pytest.raises(ValueError, match='at least 1'):
+        set_max_iters(cfg, 0)

@@ -17,10 +17,10 @@ import time
 from typing import Dict, List, Optional
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 from feather_mmdet.apis import run_inference
+from feather_mmdet.engine import build_runner
+from feather_mmdet.utils.config import set_max_iters
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEFAULT_CONFIG = osp.join(
@@ -48,7 +48,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         nargs='+',
         action=DictAction,
         help='config overrides, as for mmdet tools/train.py')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.max_iters is not None and args.max_iters < 1:
+        parser.error(f'--max-iters {args.max_iters}: give at least 1')
+    return args
 
 
 def build_config(args: argparse.Namespace) -> Config:
@@ -56,24 +59,14 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if args.max_iters is not None:
-        cfg.train_cfg.max_iters = args.max_iters
+        # the cosine decay, warm-up and checkpoint follow the new length
+        set_max_iters(cfg, args.max_iters)
         cfg.train_cfg.val_interval = args.max_iters
-        # Keep the schedule and checkpointing consistent with the new length.
-        for sched in cfg.param_scheduler:
-            if sched.get('type') == 'CosineAnnealingLR':
-                sched.T_max = sched.end = args.max_iters
-            if sched.get('type') == 'LinearLR':  # warm-up: first fifth
-                sched.end = min(sched.end, max(args.max_iters // 5, 1))
         cfg.default_hooks.checkpoint.interval = args.max_iters
     cfg.work_dir = args.work_dir
     # The relative data paths of the configs are relative to the repo root.
     os.chdir(REPO)
     return cfg
-
-
-def build_runner(cfg: Config) -> Runner:
-    """Build the runner as mmdet's tools/train.py does (honours runner_type)."""
-    return RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(cfg)
 
 
 def train(cfg: Config) -> str:

@@ -55,22 +55,13 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def build_config(args: argparse.Namespace) -> Config:
+    from feather_mmdet.utils.config import set_max_iters
     from feather_mmdet.utils.own_data import use_coco_folder
     cfg = Config.fromfile(args.config)
     use_coco_folder(cfg, args.data_root, args.train_ann, args.val_ann,
                     args.img_prefix, args.classes)
     if args.max_iters is not None:
-        iters = args.max_iters
-        cfg.train_cfg.max_iters = iters
-        cfg.train_cfg.val_interval = min(
-            cfg.train_cfg.get('val_interval', iters), iters)
-        for sched in cfg.get('param_scheduler', []):
-            if sched.get('type') == 'CosineAnnealingLR':
-                sched.T_max = sched.end = iters
-            if sched.get('type') == 'LinearLR':  # warm-up inside the run
-                sched.end = min(sched.end, max(iters // 5, 1))
-        cfg.default_hooks.checkpoint.interval = min(
-            cfg.default_hooks.checkpoint.get('interval', iters), iters)
+        set_max_iters(cfg, args.max_iters)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     name = osp.basename(osp.normpath(args.data_root))

@@ -396,6 +396,17 @@ def _check_classes(cfg: Config, ds: dict, key: str, coco: dict,
                     f'category names in {ann_file!r}, e.g. {absent[:3]}; '
                     'set metainfo=dict(classes=(...)) to the json category '
                     f'names {sorted(map(str, names))[:10]}'))
+    left_out = sorted(str(n) for n in names - set(classes))
+    if left_out:
+        kept = {c['id'] for c in coco['categories']
+                if c.get('name') in set(classes)}
+        dropped = sum(a.get('category_id') not in kept
+                      for a in coco['annotations'])
+        problems.append(
+            Problem('warning', where,
+                    f'json categories {left_out[:5]} are not in the classes: '
+                    f'their {dropped} annotation(s) are not trained on (add '
+                    'them to metainfo.classes if they should be)'))
     for path, n in _num_classes(cfg).items():
         if n != len(classes):
             problems.append(
