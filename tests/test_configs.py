@@ -42,7 +42,8 @@ def test_config_loads_and_builds(path):
     assert cfg.model.backbone.get('init_cfg') is None
     assert cfg.runner_type == 'FeatherRunner'
     model = build(cfg.model)
-    backbone = 'DepthwiseResNet' if 'r50-dws' in path else 'ResNet'
+    backbone = 'DepthwiseResNet' if re.search(r'_r\d+-dws_', path) \
+        else 'ResNet'
     assert type(model.backbone).__name__ == backbone
     mask_head = ('DepthwiseFCNMaskHead' if 'dws-mask' in path else
                  'FCNMaskHead')
@@ -148,7 +149,7 @@ def test_ablation_configs_build_and_change_one_factor(path):
     model = build(cfg.model)
     name = osp.basename(path)
     assert type(model.backbone).__name__ == (
-        'DepthwiseResNet' if 'r50-dws' in name else 'ResNet')
+        'DepthwiseResNet' if re.search(r'_r\d+-dws_', name) else 'ResNet')
     if 'gn-all' in name:
         for module in (model.backbone, model.neck, model.roi_head.mask_head):
             norms = [type(m).__name__ for m in module.modules()

@@ -38,6 +38,8 @@ DEFAULT_SET = {
     'mask-rcnn_r50-dws_fpn-dws_rpn-dws_light-box_dws-mask_scratch-1x_coco.py',
     'mobile': 'mask-rcnn_r50-dws_fpn-dws_rpn-dws_light-box_dws-mask_'
     'scratch-640-1x_coco.py',
+    'tiny': 'mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-'
+    '2x128_scratch-640-1x_coco.py',
     'rtmdet-ins-tiny': 'mmdet::rtmdet/rtmdet-ins_tiny_8xb32-300e_coco.py',
 }
 
