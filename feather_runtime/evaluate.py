@@ -30,6 +30,21 @@ def evaluate_coco(detector: Detector,
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
+    try:
+        with open(ann_file) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise ValueError(f'{ann_file!r} is not readable JSON ({e}); give a '
+                         'COCO instances file') from e
+    missing_lists = [k for k in ('images', 'annotations', 'categories')
+                     if not isinstance(data, dict)
+                     or not isinstance(data.get(k), list)]
+    if missing_lists:
+        raise ValueError(f'{ann_file!r} is not a COCO instances file: no '
+                         f'{missing_lists} list(s)')
+    if not data['images']:
+        raise ValueError(f'{ann_file!r} lists no images: nothing to '
+                         'evaluate (an AP of 0.0 would mean nothing)')
     with contextlib.redirect_stdout(io.StringIO()):
         coco = COCO(ann_file)
     name_to_cat = {c['name']: c['id'] for c in coco.loadCats(coco.getCatIds())}
@@ -46,6 +61,12 @@ def evaluate_coco(detector: Detector,
         if img is None:
             raise FileNotFoundError(
                 f'{osp.join(img_dir, info["file_name"])} cannot be read')
+        if img.shape[:2] != (info['height'], info['width']):
+            raise ValueError(
+                f'{info["file_name"]} is {img.shape[1]}x{img.shape[0]} but '
+                f'{ann_file!r} says {info["width"]}x{info["height"]}: boxes '
+                'and masks would not line up (AP near 0); use the json made '
+                'for these files, or tools/resize_dataset.py to resize both')
         result = detector(img)
         for box, score, label, mask in zip(result.bboxes, result.scores,
                                            result.labels, result.masks):

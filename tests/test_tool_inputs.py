@@ -206,3 +206,26 @@ def test_runtime_reads_metadata_without_onnx(onnx_file):
                           capture_output=True, text=True,
                           cwd=osp.dirname(REPO_ROOT) or '/')
     assert proc.returncode == 0 and 'ok' in proc.stdout, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize('case, message', [
+    ('no_images', 'lists no images'),
+    ('not_coco', 'not a COCO instances file'),
+    ('invalid', 'not readable JSON'),
+    ('wrong_size', 'would not line up'),
+])
+def test_eval_onnx_refuses_what_would_score_zero(onnx_file, tmp_path, case,
+                                                 message):
+    coco = json.loads(open(osp.join(FRUITS, 'annotations',
+                                    'val.json')).read())
+    ann = tmp_path / 'ann.json'
+    if case == 'no_images':
+        coco['images'] = []
+    elif case == 'not_coco':
+        coco = dict(items=[])
+    elif case == 'wrong_size':
+        coco['images'][0]['width'] //= 2
+    ann.write_text('{"images": [' if case == 'invalid' else json.dumps(coco))
+    proc = _run(osp.join(REPO_ROOT, 'tools', 'eval_onnx.py'), onnx_file,
+                '--ann-file', ann, '--img-dir', osp.join(FRUITS, 'images'))
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr

@@ -31,11 +31,17 @@ def main(argv: Optional[List[str]] = None) -> dict:
         if not osp.isfile(path):
             parser.error(f'{path!r} does not exist')
     start = time.time()
+    if not osp.isdir(args.img_dir):
+        parser.error(f'--img-dir {args.img_dir!r} is not a folder')
     detector = Detector(args.model, args.backend, args.threads)
-    metrics = evaluate_coco(
-        detector, args.ann_file, args.img_dir,
-        progress=lambda i, n: print(f'\r{i}/{n} images', end='',
-                                    file=sys.stderr))
+    try:
+        metrics = evaluate_coco(
+            detector, args.ann_file, args.img_dir,
+            progress=lambda i, n: print(f'\r{i}/{n} images', end='',
+                                        file=sys.stderr))
+    except (ValueError, FileNotFoundError) as e:
+        print(f'\nerror: {e}', file=sys.stderr)
+        sys.exit(2)
     metrics['seconds'] = round(time.time() - start, 1)
     print()
     print(json.dumps(metrics, indent=2))
