@@ -82,28 +82,30 @@ def test_onnx_batch_skips_and_counts_unreadable(onnx_file, tmp_path):
 def test_torch_backend_same_files_and_score_thr(tiny_ckpt, tmp_path):
     """Upper-case extensions are not skipped, and the JSON holds only what
     passes --score-thr (DetInferencer applies it to the drawing only)."""
+    folder = _folder(tmp_path)
+    proc = _run(INFER, folder / 'a.jpg', '--config', TINY_CONFIG,
+                '--weights', tiny_ckpt / 'feather.pth', '--out-dir',
+                tmp_path / 'all', '--score-thr', '0')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    scores = sorted(json.loads(
+        (tmp_path / 'all' / 'preds' / 'a.json').read_text())['scores'])
+    assert len(scores) >= 2 and scores[0] < scores[-1]
+    thr = scores[len(scores) // 2]  # some detections below, some above
     out = tmp_path / 'out'
-    proc = _run(INFER, _folder(tmp_path), '--config', TINY_CONFIG,
+    proc = _run(INFER, folder, '--config', TINY_CONFIG,
                 '--weights', tiny_ckpt / 'feather.pth', '--out-dir', out,
-                '--score-thr', '0.2')
+                '--score-thr', thr)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert '2 image(s) done, 2 skipped' in proc.stdout
     preds = {p.name: json.loads(p.read_text())
              for p in (out / 'preds').iterdir()}
     assert sorted(preds) == ['B.json', 'a.json']
+    kept = preds['a.json']['scores']
+    assert kept and all(s >= thr for s in kept)
+    assert len(kept) == sum(s >= thr for s in scores)
     for pred in preds.values():
-        assert all(s >= 0.2 for s in pred['scores'])
         assert len(pred['labels']) == len(pred['scores']) == len(
             pred['bboxes'])
-    # the same model at threshold 0 has detections below 0.2: the filter
-    # above is what removed them
-    proc = _run(INFER, tmp_path / 'imgs' / 'a.jpg', '--config', TINY_CONFIG,
-                '--weights', tiny_ckpt / 'feather.pth', '--out-dir',
-                tmp_path / 'all', '--score-thr', '0')
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    scores = json.loads((tmp_path / 'all' / 'preds' / 'a.json').read_text()
-                        )['scores']
-    assert any(s < 0.2 for s in scores)
 
 
 def test_torch_backend_refuses_a_checkpoint_of_another_model(tiny_ckpt,

@@ -11,7 +11,7 @@ run() { name=$1; cfg=$2; shift 2
   $PY tools/train_curve.py "$cfg" --max-iters 250 --val-interval 50 --no-stop \
       --out $OUT/$name.json "$@"; }
 run bn_lr1e-3 $C/mask-rcnn_r50-dws_fpn_dws-mask_scratch-cpu-1xb2-300it_rice-leaf.py
-run gn-all_lr1e-3 $C/mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py
+run gn-all_lr1e-3 $C/ablations/mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py
 run bn_lr2e-3 $C/mask-rcnn_r50-dws_fpn_dws-mask_scratch-cpu-1xb2-300it_rice-leaf.py \
     --cfg-options optim_wrapper.optimizer.lr=0.002
-run bn_lsj_lr1e-3 $C/mask-rcnn_r50-dws_fpn_dws-mask_scratch-lsj-cpu-1xb2-300it_rice-leaf.py
+run bn_lsj_lr1e-3 $C/ablations/mask-rcnn_r50-dws_fpn_dws-mask_scratch-lsj-cpu-1xb2-300it_rice-leaf.py

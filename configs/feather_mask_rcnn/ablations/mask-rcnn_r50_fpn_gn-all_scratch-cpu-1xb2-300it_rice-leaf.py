@@ -2,7 +2,7 @@
 # (mmdet's configs/scratch recipe, "GN-all", minus its 4-conv box head, which
 # would add ~15 GFLOPs per image on 128 RoIs). GN does not depend on the
 # batch of 2 that BN sees here; no weight decay on the norms, as there.
-_base_ = './mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_rice-leaf.py'
+_base_ = '../mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_rice-leaf.py'
 
 norm_cfg = dict(type='GN', num_groups=32, requires_grad=True)
 model = dict(
