@@ -58,7 +58,7 @@ if "$PY" -c "from mmcv.ops import RoIAlign, nms; import mmcv; assert mmcv.__vers
 fi
 
 # 4. The rest of the stack and this package (editable).
-if "$PY" -c "import mmdet, feather_mmdet, pycocotools, mim, pytest" >/dev/null 2>&1 \
+if "$PY" -c "import mmdet, feather_mmdet, pycocotools, mim, pytest, seaborn" >/dev/null 2>&1 \
    && has mmdet 3.3.0; then
   log "mmdet, feather_mmdet and test tools present"; else
   log "installing requirements and feather_mmdet"

@@ -1,0 +1,70 @@
+"""The README's other commands run as written: mmdet's analysis tools through
+`mim run`, and the learning-curve tools (train, resume, report)."""
+import json
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+from helpers import REPO_ROOT, TINY_CONFIG
+
+MIM = osp.join(osp.dirname(sys.executable), 'mim')
+FRUITS_CFG = ('configs/feather_mask_rcnn/mask-rcnn_r50-dws_fpn_dws-mask_'
+              'scratch-cpu-1xb2-300it_fruits-nuts.py')
+
+
+def _run(cmd, **kw):
+    proc = subprocess.run(cmd, capture_output=True, text=True,
+                          cwd=REPO_ROOT, timeout=900, **kw)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    return proc
+
+
+@pytest.mark.slow
+def test_mim_run_analysis_tools(tmp_path):
+    """print_config, get_flops (real val images) and browse_dataset on the
+    shipped recipe, as the README runs them."""
+    out = _run([MIM, 'run', 'mmdet', 'print_config', FRUITS_CFG])
+    assert 'DepthwiseResNet' in out.stdout
+    out = _run([MIM, 'run', 'mmdet', 'get_flops', FRUITS_CFG])
+    assert 'Flops' in out.stdout + out.stderr
+    browse = tmp_path / 'browse'
+    _run([MIM, 'run', 'mmdet', 'browse_dataset', FRUITS_CFG, '--output-dir',
+          str(browse), '--not-show'])
+    assert len(list(browse.iterdir())) >= 14  # the 14 training photos
+
+
+@pytest.mark.slow
+def test_train_curve_resume_report_and_plot_curve(tmp_path):
+    """tools/train_curve.py records a curve, a second call resumes (no
+    retraining of what is done), curves_report writes table and plot, and
+    mmdet's analyze_logs plots the run's losses."""
+    out = tmp_path / 'tiny.json'
+    work = tmp_path / 'work'
+    cmd = [sys.executable, 'tools/train_curve.py', TINY_CONFIG,
+           '--max-iters', '4', '--val-interval', '2', '--no-stop', '--out',
+           str(out), '--work-dir', str(work), '--cfg-options',
+           'default_hooks.logger.interval=1']
+    first = _run(cmd)
+    assert 'starting' in first.stdout
+    curve = json.loads(out.read_text())['curve']
+    assert [p['iter'] for p in curve] == [2, 4]
+    assert json.loads(out.read_text())['meta']['max_iters'] == 4
+    again = _run(cmd)
+    assert 'resuming' in again.stdout
+    assert json.loads(out.read_text())['curve'] == curve
+    _run([sys.executable, 'tools/curves_report.py', str(out), '--out',
+          str(tmp_path / 'report'), '--s-per-iter-value', 'tiny=2.0'])
+    table = (tmp_path / 'report.md').read_text()
+    assert '| tiny | 2 | 4 |' in table and '0.00' in table
+    assert (tmp_path / 'report.png').stat().st_size > 1000
+    scalars = sorted(work.glob('*/vis_data/scalars.json'))[0]
+    _run([MIM, 'run', 'mmdet', 'analyze_logs', 'plot_curve', str(scalars),
+          '--keys', 'loss', '--out', str(tmp_path / 'loss.png')])
+    assert (tmp_path / 'loss.png').stat().st_size > 1000
+    bad = subprocess.run(
+        [sys.executable, 'tools/train_curve.py', TINY_CONFIG, '--max-iters',
+         '2', '--val-interval', '5', '--out', str(tmp_path / 'x.json')],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert bad.returncode == 2 and 'val-interval' in bad.stderr
