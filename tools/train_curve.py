@@ -21,6 +21,8 @@ from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 
+from feather_mmdet.utils.config import set_max_iters
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
@@ -67,11 +69,8 @@ def curve_config(args: argparse.Namespace) -> Config:
     cfg.work_dir = osp.abspath(
         args.work_dir or osp.join(REPO, 'work_dirs', 'curves', name))
     cfg.randomness = dict(seed=args.seed)
-    cfg.train_cfg.max_iters = args.max_iters
+    set_max_iters(cfg, args.max_iters)  # cosine to the cap, warm-up inside
     cfg.train_cfg.val_interval = args.val_interval
-    for sched in cfg.param_scheduler:
-        if sched.get('type') == 'CosineAnnealingLR':
-            sched.T_max = sched.end = args.max_iters
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', by_epoch=False, interval=args.val_interval,
         max_keep_ckpts=2)
