@@ -17,13 +17,29 @@ CONFIGS = sorted(glob.glob(osp.join(CONFIG_DIR, '*.py')))
 # recipes, one factor each.
 ABLATIONS = sorted(glob.glob(osp.join(CONFIG_DIR, 'ablations', '*.py')))
 RECIPE = re.compile(r'scratch-(cpu|640)')  # data/size recipes: +1 level
+# Roots: the COCO baseline and the dense CPU recipe of each shipped dataset,
+# each composed of one model, one dataset, one schedule and one runtime base.
+ROOTS = (BASELINE, 'mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_fruits-nuts.py',
+         'mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_rice-leaf.py')
+RTMDET = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'rtmdet_ins',
+                                   '*.py')))
+BASE_DIR = osp.join(REPO_ROOT, 'configs', '_base_')
 
 
 def _parent(path):
-    """The in-folder `_base_` of a config, or None for the root."""
+    """The in-folder `_base_` of a config, or None for a root (a config
+    composed of `configs/_base_/` files and mmdet's)."""
     text = open(path).read()
-    match = re.search(r"_base_ = '\./([^']+)'", text)
-    return osp.join(CONFIG_DIR, match.group(1)) if match else None
+    match = re.search(r"_base_ = '(\.\.?/[^']+)'", text)
+    return osp.normpath(osp.join(osp.dirname(path), match.group(1))) \
+        if match else None
+
+
+def _bases(path):
+    """The `_base_` list of a root config."""
+    text = open(path).read()
+    match = re.search(r'_base_ = \[([^\]]+)\]', text)
+    return re.findall(r"'([^']+)'", match.group(1)) if match else []
 
 
 def _depth(path):
@@ -59,7 +75,7 @@ def test_inheritance_depth_and_names(path):
         name), name
     assert '_scratch-' in name, 'every config here trains from scratch'
     depth = _depth(path)
-    if name == BASELINE:
+    if name in ROOTS:
         assert depth == 0
     else:
         assert 1 <= depth <= (3 if RECIPE.search(name) else 2), depth
@@ -171,3 +187,65 @@ def test_gn_feather_is_the_gn_dense_recipe_with_two_types_swapped():
     dense.model.backbone.type = 'DepthwiseResNet'
     dense.model.roi_head.mask_head.type = 'DepthwiseFCNMaskHead'
     assert dense.model == feather.model
+
+
+_DATASET = re.compile(r'_(coco|fruits-nuts|rice-leaf)\.py$')
+# Keys a recipe gets from its schedule and runtime bases, never states.
+_SCHEDULE_RUNTIME = re.compile(
+    r'^(train_cfg|val_cfg|test_cfg|optim_wrapper|param_scheduler|'
+    r'auto_scale_lr|max_iters|custom_imports|runner_type|custom_hooks|'
+    r'default_hooks|log_processor|data_root|metainfo|val_evaluator|'
+    r'test_evaluator) = ', re.M)
+
+
+@pytest.mark.parametrize('path', CONFIGS + ABLATIONS, ids=osp.basename)
+def test_no_recipe_inherits_another_dataset(path):
+    parent = _parent(path)
+    if parent is not None:
+        assert _DATASET.search(parent).group(1) == \
+            _DATASET.search(path).group(1), (path, parent)
+
+
+@pytest.mark.parametrize(
+    'path', [osp.join(CONFIG_DIR, n) for n in ROOTS[1:]] + RTMDET,
+    ids=osp.basename)
+def test_cpu_recipes_compose_dataset_schedule_and_runtime(path):
+    bases = _bases(path)
+    kinds = [b.split('/')[2] for b in bases]
+    assert kinds == ['models', 'datasets', 'schedules', 'cpu_runtime.py'], \
+        bases
+    assert not _SCHEDULE_RUNTIME.findall(open(path).read())
+    cfg = Config.fromfile(path)
+    schedule = Config.fromfile(osp.join(osp.dirname(path), bases[2]))
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler'):
+        assert cfg[key] == schedule[key], key
+    dataset = Config.fromfile(osp.join(osp.dirname(path), bases[1]))
+    assert cfg.val_evaluator == dataset.val_evaluator  # one evaluator for all
+    for split in ('train', 'val'):
+        got = cfg[f'{split}_dataloader'].dataset
+        want = dataset[f'{split}_dataloader'].dataset
+        assert (got.data_root, got.ann_file, got.metainfo) == (
+            want.data_root, want.ann_file, want.metainfo)
+
+
+@pytest.mark.parametrize('path', [osp.join(CONFIG_DIR, n) for n in ROOTS[1:]],
+                         ids=osp.basename)
+def test_feather_cpu_twins_swap_two_types_only(path):
+    dense = Config.fromfile(path)
+    feather = Config.fromfile(path.replace('_r50_fpn_scratch',
+                                           '_r50-dws_fpn_dws-mask_scratch'))
+    dense.model.backbone.type = 'DepthwiseResNet'
+    dense.model.roi_head.mask_head.type = 'DepthwiseFCNMaskHead'
+    assert dense.model == feather.model
+    assert dense.train_dataloader == feather.train_dataloader
+
+
+def test_rtmdet_model_base_is_mmdets_rtmdet_ins_tiny():
+    ours = Config.fromfile(osp.join(BASE_DIR, 'models', 'rtmdet-ins_tiny.py'))
+    from mmengine.hub import get_config
+    mmdets = get_config(
+        'mmdet::rtmdet/rtmdet-ins_tiny_8xb32-300e_coco.py').model
+    mmdets.backbone.init_cfg = None  # ours downloads nothing
+    strip = lambda d: {k: strip(v) for k, v in d.items() if k != '_scope_'} \
+        if isinstance(d, dict) else d  # noqa: E731
+    assert strip(ours.model.to_dict()) == strip(mmdets.to_dict())

@@ -18,7 +18,7 @@ from helpers import FRUITS, REPO_ROOT, TINY_CONFIG
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 # Names and ids unlike the shipped data's (date/fig/hazelnut = 1/2/3): two
-# classes, ids out of order, so labels must come from the json's id order.
+# classes, ids out of order (labels follow the json's category list).
 CATEGORIES = [dict(id=9, name='zeta'), dict(id=4, name='alpha')]
 REMAP = {1: 9, 2: 4}  # date -> zeta, fig -> alpha; hazelnuts are dropped
 
@@ -44,16 +44,67 @@ def make_coco_folder(root, n_train=6, n_val=2):
     return root
 
 
+def test_dataset_template_trains_a_recipe_on_the_folder(tmp_path):
+    """The own-data dataset base, copied and edited as its header says,
+    swapped into a CPU recipe for the shipped dataset."""
+    root = make_coco_folder(tmp_path / 'mine')
+    base = osp.join(REPO_ROOT, 'configs', '_base_')
+    text = open(osp.join(base, 'datasets', 'coco_folder_instance.py')).read()
+    text = text.replace("'data/my_coco/'", repr(str(root) + '/')).replace(
+        "('my_class_a', 'my_class_b')", "('zeta', 'alpha')")
+    (tmp_path / 'my_data.py').write_text(text)
+    recipe = open(osp.join(
+        REPO_ROOT, 'configs', 'feather_mask_rcnn',
+        'mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_rice-leaf.py')).read()
+    recipe = recipe.replace("'../_base_/datasets/rice_leaf_disease_instance.py'",
+                            "'./my_data.py'").replace("'../_base_/",
+                                                      f"'{base}/")
+    (tmp_path / 'my_recipe.py').write_text(recipe)
+    cfg = Config.fromfile(str(tmp_path / 'my_recipe.py'))
+    assert cfg.model.roi_head.bbox_head.num_classes == 2
+    assert cfg.model.roi_head.mask_head.num_classes == 2
+    assert cfg.val_evaluator.ann_file == str(root / 'annotations/val.json')
+    from mmdet.registry import DATASETS
+    from mmdet.utils import register_all_modules
+    register_all_modules()
+    train = DATASETS.build(cfg.train_dataloader.dataset)
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    assert (len(train), len(val)) == (6, 2)
+    # labels follow the json's category list: zeta (id 9) -> 0, alpha -> 1
+    assert train.cat2label == {9: 0, 4: 1}
+    assert train.metainfo['classes'] == ('zeta', 'alpha')
+
+
+def test_classes_follow_the_json_order_and_preflight_refuses_another(
+        tmp_path):
+    """mmdet numbers labels in the json's category order, whatever the ids
+    and the order of `classes`: names in another order would be attached to
+    the wrong labels."""
+    from feather_mmdet.utils.preflight import check_coco_split
+    root = make_coco_folder(tmp_path / 'mine')
+    assert coco_classes(str(root / 'annotations' / 'train.json')) == [
+        'zeta', 'alpha']
+    cfg = Config.fromfile(TINY_CONFIG)
+    use_coco_folder(cfg, str(root), classes=['alpha', 'zeta'])
+    assert cfg.train_dataloader.dataset.metainfo.classes == ('zeta', 'alpha')
+    assert not [p for p in check_coco_split(cfg, 'train')
+                if p.level == 'error']
+    cfg.train_dataloader.dataset.metainfo = dict(classes=('alpha', 'zeta'))
+    errors = [p.message for p in check_coco_split(cfg, 'train')
+              if p.level == 'error']
+    assert len(errors) == 1 and "list them as ('zeta', 'alpha')" in errors[0]
+    with pytest.raises(OwnDataError, match='not categories'):
+        use_coco_folder(cfg, str(root), classes=['alpha', 'omega'])
+
+
 def test_use_coco_folder_sets_every_key(tmp_path):
     root = make_coco_folder(tmp_path / 'mine')
     cfg = Config.fromfile(TINY_CONFIG)
     use_coco_folder(cfg, str(root))
-    assert coco_classes(str(root / 'annotations' / 'train.json')) == [
-        'alpha', 'zeta']
     for split in ('train', 'val', 'test'):
         ds = cfg[f'{split}_dataloader'].dataset
         assert ds.data_root == str(root) + '/'
-        assert ds.metainfo == dict(classes=('alpha', 'zeta'))
+        assert ds.metainfo == dict(classes=('zeta', 'alpha'))
     assert cfg.train_dataloader.dataset.ann_file == 'annotations/train.json'
     assert cfg.val_evaluator.ann_file == str(root / 'annotations/val.json')
     assert cfg.model.roi_head.bbox_head.num_classes == 2
@@ -91,7 +142,7 @@ def test_own_data_one_command_then_torch_free_runtime(tmp_path):
          '--config', TINY_CONFIG, '--work-dir', str(work), '--max-iters',
          '2'], capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert '2 classes from annotations/train.json: alpha, zeta' in \
+    assert '2 classes from annotations/train.json: zeta, alpha' in \
         proc.stdout
     log = proc.stdout + proc.stderr
     assert 'coco/segm_mAP' in log  # evaluated on the folder's val split

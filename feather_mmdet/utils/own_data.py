@@ -20,8 +20,9 @@ class OwnDataError(ValueError):
 
 
 def coco_classes(ann_file: str) -> List[str]:
-    """Category names of a COCO json, in category-id order (the order mmdet's
-    ``CocoDataset`` maps them to labels 0..N-1)."""
+    """Category names of a COCO json, in the order of its ``categories`` list:
+    mmdet's ``CocoDataset`` numbers labels 0..N-1 in that order (pycocotools'
+    ``getCatIds``), whatever the ids and whatever order ``classes`` has."""
     try:
         with open(ann_file) as f:
             coco = json.load(f)
@@ -34,7 +35,7 @@ def coco_classes(ann_file: str) -> List[str]:
         raise OwnDataError(
             f'{ann_file}: no "categories" list; a COCO annotation file '
             'needs one (id and name per class).')
-    names = [c['name'] for c in sorted(cats, key=lambda c: c['id'])]
+    names = [c['name'] for c in cats]
     if len(set(names)) != len(names):
         raise OwnDataError(
             f'{ann_file}: category names repeat ({names}); mmdet maps '
@@ -92,7 +93,8 @@ def use_coco_folder(cfg: Config,
         val_ann (str): Validation (and test) annotations.
         img_prefix (str): Image folder, as in the json's ``file_name``.
         classes (Sequence[str], optional): Class names to train; default:
-            every category of ``train_ann`` in id order.
+            every category of ``train_ann``. Either way they are put in
+            the json's order, the order in which mmdet numbers the labels.
 
     Returns:
         Config: ``cfg``.
@@ -115,8 +117,17 @@ def use_coco_folder(cfg: Config,
         raise OwnDataError(
             f'image folder {osp.join(root, img_prefix)} does not exist; '
             'name the folder of the images with --img-prefix.')
-    classes = list(classes) if classes else \
-        coco_classes(osp.join(root, train_ann))
+    in_json = coco_classes(osp.join(root, train_ann))
+    if classes:
+        unknown = [c for c in classes if c not in in_json]
+        if unknown:
+            raise OwnDataError(
+                f'classes {unknown} are not categories of '
+                f'{osp.join(root, train_ann)}; choose from {in_json}.')
+        # Names attach to labels in the given order, labels follow the json.
+        classes = [c for c in in_json if c in set(classes)]
+    else:
+        classes = in_json
     metainfo = dict(classes=tuple(classes))
     root += '/'
     for split, ann in (('train', train_ann), ('val', val_ann),

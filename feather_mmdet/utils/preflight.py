@@ -18,6 +18,7 @@ annotation with an unknown ``image_id``       error
 annotation with an unknown ``category_id``    error
 image file missing or not decodable           error
 config classes not in the json categories     error
+config classes in another order than the json error
 ``num_classes`` != number of classes          error
 zero-area / <1 px box                         warning: skipped by mmdet
 no valid polygon (all < 3 points / odd)       warning: instance ignored
@@ -396,6 +397,17 @@ def _check_classes(cfg: Config, ds: dict, key: str, coco: dict,
                     f'category names in {ann_file!r}, e.g. {absent[:3]}; '
                     'set metainfo=dict(classes=(...)) to the json category '
                     f'names {sorted(map(str, names))[:10]}'))
+    in_json = [c.get('name') for c in coco['categories']
+               if c.get('name') in set(classes)]
+    if not absent and in_json != list(classes):
+        # mmdet numbers labels in the json's category order (pycocotools'
+        # getCatIds), so names listed in another order land on wrong labels.
+        problems.append(
+            Problem('error', where,
+                    f'classes {tuple(classes)} are not in the order of the '
+                    f'categories of {ann_file!r}; mmdet numbers the labels in '
+                    'that order, so the names would be attached to the wrong '
+                    f'labels; list them as {tuple(in_json)}'))
     left_out = sorted(str(n) for n in names - set(classes))
     if left_out:
         kept = {c['id'] for c in coco['categories']
