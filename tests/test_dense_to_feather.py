@@ -13,7 +13,8 @@ from feather_mmdet.apis.convert import convert_checkpoint, dense_twin
 from feather_mmdet.models import DepthwiseResNet
 from feather_mmdet.models.utils import (ConversionError,
                                         convert_dense_state_dict,
-                                        load_converted, rank1_decompose)
+                                        load_converted)
+from feather_mmdet.models.utils.dense_to_feather import rank1_decompose
 from helpers import REPO_ROOT, TINY_CONFIG, tiny_cfg
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 from mmengine.config import Config, DictAction
 
-from feather_mmdet.models.utils.dense_init import ConversionError
+from feather_mmdet.models.utils import ConversionError
 from helpers import REPO_ROOT, TINY_CONFIG
 
 DOCS = [osp.join(REPO_ROOT, 'README.md'),

@@ -2,7 +2,9 @@
 """Dense -> Feather weight conversion with calibration images
 (``tools/convert_dense_to_feather.py``).
 
-Data-free mode is :func:`feather_mmdet.models.utils.convert_dense_state_dict`.
+Data-free mode is :func:`feather_mmdet.models.utils.convert_dense_state_dict`
+(:mod:`feather_mmdet.models.utils.dense_to_feather`, the one module of the
+conversion itself; this file is its entry point with calibration data).
 The calibrated mode starts from it and refits every separable conv on the
 inputs that conv sees in the dense model, on a few real images: the depthwise
 norm gets the observed statistics and a ReLU shift from the observed minimum,
@@ -23,11 +25,11 @@ from mmengine.runner.checkpoint import _load_checkpoint
 from torch import Tensor, nn
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
-from ..models.utils import (ConversionError, ConversionReport,
-                            convert_dense_state_dict, current_offset,
-                            find_separable_convs, least_squares_pointwise,
-                            load_converted, normalize_dense_keys,
-                            relative_error, set_depthwise, set_pointwise)
+from ..models.utils.dense_to_feather import (
+    ConversionError, ConversionReport, convert_dense_state_dict,
+    current_offset, find_separable_convs, least_squares_pointwise,
+    load_converted, normalize_dense_keys, relative_error, set_depthwise,
+    set_pointwise)
 from ..utils.checkpoint import install_safe_checkpoint_loader
 
 #: Feather module types and the dense ones they replace.

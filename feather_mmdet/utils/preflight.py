@@ -26,7 +26,6 @@ some polygons invalid, others valid           warning: those polygons dropped
 polygon outside the image                     warning: clipped to image
 ============================================  =========================
 """
-import difflib
 import inspect
 import json
 import os.path as osp
@@ -37,6 +36,8 @@ from typing import (Any, Dict, Iterable, List, Optional, Sequence, Tuple,
 
 import cv2
 from mmengine.config import Config
+
+from .suggest import did_you_mean
 
 SPLITS = {
     'train': 'train_dataloader',
@@ -111,9 +112,8 @@ def _unknown_type(model_cfg: dict, error: KeyError) -> Optional[Problem]:
     name = match.group(1).strip('\'"`')
     where = next((f'{p}.type' for p, d in _walk(model_cfg, 'model')
                   if d.get('type') == name), 'model')
-    close = difflib.get_close_matches(name, _registered_names(), n=3)
-    hint = (f'did you mean {" or ".join(map(repr, close))}?'
-            if close else 'check the spelling and custom_imports.')
+    hint = did_you_mean(name, _registered_names(),
+                        'check the spelling and custom_imports.')
     return Problem(
         'error', where,
         f'unknown module type {name!r} ({match.group(2)} registry); {hint}')
@@ -127,10 +127,8 @@ def _unknown_key(model_cfg: dict, error: TypeError) -> Optional[Problem]:
     key = match.group(1)
     for path, d in _walk(model_cfg, 'model'):
         if key in d and isinstance(d.get('type'), str):
-            close = difflib.get_close_matches(
-                key, _init_params(d['type']), n=3)
-            hint = (f'did you mean {" or ".join(map(repr, close))}?'
-                    if close else f'{d["type"]} has no such argument.')
+            hint = did_you_mean(key, _init_params(d['type']),
+                                f'{d["type"]} has no such argument.')
             return Problem('error', f'{path}.{key}',
                            f'{d["type"]} got an unknown key {key!r}; {hint}')
     return Problem('error', 'model', str(error))
@@ -181,9 +179,8 @@ def _check_keys(cfg: Any, path: str, registry, extra: Sequence[str] = ()
     for key in cfg:
         if key in ('type', '_scope_', 'priority') or key in valid:
             continue
-        close = difflib.get_close_matches(key, sorted(valid), n=3)
-        hint = (f'did you mean {" or ".join(map(repr, close))}?'
-                if close else f'{cfg["type"]} has no such argument.')
+        hint = did_you_mean(key, valid,
+                            f'{cfg["type"]} has no such argument.')
         problems.append(Problem(
             'error', f'{path}.{key}',
             f'{cfg["type"]} got an unknown key {key!r}; {hint}'))

@@ -1,8 +1,9 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
 """Argument binding for drop-in subclasses of mmdet modules."""
-import difflib
 import inspect
 from typing import Any, Dict
+
+from feather_mmdet.utils.suggest import did_you_mean
 
 
 def bind_parent_init_args(cls: type, parent: type, *args,
@@ -42,9 +43,8 @@ def bind_parent_init_args(cls: type, parent: type, *args,
         k for k in kwargs if k not in signature.parameters
     ]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], names, n=2)
-        hint = (f'did you mean {" or ".join(map(repr, close))}?'
-                if close else f'valid arguments are {names}.')
+        hint = did_you_mean(unknown[0], names,
+                            f'valid arguments are {names}.')
         raise TypeError(f'{cls.__name__} got an unexpected keyword argument '
                         f'{unknown[0]!r}; {hint}')
     try:
