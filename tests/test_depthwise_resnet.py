@@ -215,10 +215,10 @@ def test_c4_backbone():
     assert isinstance(model.layer3[0].conv2, DepthwiseSeparableConvModule)
 
 
-def test_mmdet_checks_arguments_first():
-    """A wrong num_stages fails in mmdet's own check, not in ours."""
-    with pytest.raises(AssertionError):
-        ResNet(50, num_stages=5)
+def test_invalid_stages_fail_in_mmdets_check():
+    """The depthwise switches are read only after mmdet validated
+    num_stages, so a wrong value fails with mmdet's assertion rather than an
+    IndexError of ours."""
     with pytest.raises(AssertionError):
         DepthwiseResNet(50, num_stages=5)
     with pytest.raises(AssertionError):  # strides do not match num_stages
