@@ -126,6 +126,31 @@ def test_wrong_num_classes(tmp_path):
                for e in errors)
 
 
+def test_large_json_gets_path_checks_only(tmp_path, monkeypatch):
+    """The runner does not parse a large annotation file for its checks
+    (mmdet parses it anyway); it says so, and tools/preflight.py still
+    checks everything."""
+    cfg = tiny_cfg(tmp_path)
+    cfg.model.roi_head.bbox_head.num_classes = 80
+    problems = preflight(cfg, splits=('train', ), check_model_build=False,
+                         max_json_mb=1e-4)
+    assert [p.level for p in problems] == ['warning']
+    assert 'only its paths were checked' in problems[0].message
+    assert 'tools/preflight.py' in problems[0].message
+    assert _errors(cfg, splits=('train', ))  # no limit: the full check
+    # and the runner applies the limit
+    import feather_mmdet.engine.runner as runner_module
+    monkeypatch.setattr(runner_module, 'RUNNER_MAX_JSON_MB', 1e-4)
+    cfg.model.roi_head.bbox_head.num_classes = 3
+    cfg.train_dataloader.dataset.metainfo = dict(classes=('walnut', ))
+    runner = RUNNERS.build(cfg)
+    runner._preflight(('train', ))  # the walnut error is not looked for
+    monkeypatch.setattr(runner_module, 'RUNNER_MAX_JSON_MB', 64)
+    runner._checked_splits.clear()
+    with pytest.raises(PreflightError, match='walnut'):
+        runner._preflight(('train', ))
+
+
 def test_classes_not_in_json(tmp_path):
     cfg = tiny_cfg(tmp_path)
     cfg.train_dataloader.dataset.metainfo = dict(

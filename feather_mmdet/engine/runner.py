@@ -14,8 +14,8 @@ from mmengine.runner.utils import set_random_seed
 from torch import nn
 
 from ..utils.checkpoint import install_safe_checkpoint_loader
-from ..utils.preflight import (PreflightError, build_checked,
-                               check_training_cfg, preflight)
+from ..utils.preflight import (RUNNER_MAX_JSON_MB, PreflightError,
+                               build_checked, check_training_cfg, preflight)
 
 
 # Registered in mmengine's root registry: mmdet's tools/train.py builds the
@@ -107,7 +107,8 @@ class FeatherRunner(Runner):
         if not splits or self.rank != 0:
             return
         problems = preflight(
-            self.cfg, splits, check_model_build=False, decode_images='auto')
+            self.cfg, splits, check_model_build=False, decode_images='auto',
+            max_json_mb=RUNNER_MAX_JSON_MB)
         for problem in problems:
             if problem.level == 'warning':
                 self.logger.warning(f'preflight: {problem}')

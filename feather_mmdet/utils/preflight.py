@@ -236,6 +236,10 @@ def _num_classes(cfg: Config) -> Dict[str, int]:
 
 #: ``decode_images='auto'`` decodes every image of splits up to this size.
 AUTO_DECODE_MAX_IMAGES = 500
+#: The runner parses annotation files up to this size (MB) for its checks;
+#: larger ones (COCO train2017: ~450 MB, several seconds and GBs to parse,
+#: which mmdet then does again) get the path checks only.
+RUNNER_MAX_JSON_MB = 64
 
 
 def _check_paths(ds: dict, key: str) -> Tuple[List[Problem], str, str]:
@@ -427,12 +431,15 @@ def _check_classes(cfg: Config, ds: dict, key: str, coco: dict,
 
 def check_coco_split(cfg: Config,
                      split: str,
-                     decode_images: Union[bool, str] = False) -> List[Problem]:
+                     decode_images: Union[bool, str] = False,
+                     max_json_mb: Optional[float] = None) -> List[Problem]:
     """Check one split's files, json, annotations and class settings.
 
     Args:
         cfg (Config): The full config.
         split (str): ``'train'``, ``'val'`` or ``'test'``.
+        max_json_mb (float, optional): Check only the paths of an annotation
+            file larger than this (a warning says so); default: no limit.
         decode_images (bool | str): Decode every image to find corrupt files;
             ``'auto'`` does so for splits of up to
             :data:`AUTO_DECODE_MAX_IMAGES` images (a second or two).
@@ -447,6 +454,13 @@ def check_coco_split(cfg: Config,
     problems, ann_file, img_dir = _check_paths(ds, key)
     if problems:
         return problems
+    size_mb = osp.getsize(ann_file) / 2**20
+    if max_json_mb is not None and size_mb > max_json_mb:
+        return [Problem(
+            'warning', key,
+            f'{ann_file!r} is {size_mb:.0f} MB: only its paths were checked '
+            'here; run `python tools/preflight.py <config>` for the full '
+            'check of its annotations and classes')]
     problems, coco = _load_coco(ann_file)
     if coco is None:
         return problems
@@ -475,7 +489,8 @@ def check_evaluator(cfg: Config, split: str) -> List[Problem]:
 def preflight(cfg: Config,
               splits: Sequence[str] = ('train', 'val', 'test'),
               check_model_build: bool = True,
-              decode_images: Union[bool, str] = False) -> List[Problem]:
+              decode_images: Union[bool, str] = False,
+              max_json_mb: Optional[float] = None) -> List[Problem]:
     """Run all checks for ``splits`` and return every problem found.
 
     Args:
@@ -484,6 +499,7 @@ def preflight(cfg: Config,
         check_model_build (bool): Also build the model to catch unknown types
             and keys. Defaults to True.
         decode_images (bool | str): See :func:`check_coco_split`.
+        max_json_mb (float, optional): See :func:`check_coco_split`.
 
     Returns:
         list[Problem]: Errors and warnings, in the order found.
@@ -495,6 +511,7 @@ def preflight(cfg: Config,
         ident = json.dumps(ds, sort_keys=True, default=str)
         if ident not in seen:  # val and test often share a dataset
             seen.add(ident)
-            problems += check_coco_split(cfg, split, decode_images)
+            problems += check_coco_split(cfg, split, decode_images,
+                                         max_json_mb)
         problems += check_evaluator(cfg, split)
     return problems
