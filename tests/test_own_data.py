@@ -45,13 +45,16 @@ def make_coco_folder(root, n_train=6, n_val=2):
 
 
 def test_dataset_template_trains_a_recipe_on_the_folder(tmp_path):
-    """The own-data dataset base, copied and edited as its header says,
-    swapped into a CPU recipe for the shipped dataset."""
+    """A dataset config of one's own as the shipped ones are written: a child
+    of the COCO-folder base, swapped into a CPU recipe."""
     root = make_coco_folder(tmp_path / 'mine')
     base = osp.join(REPO_ROOT, 'configs', '_base_')
-    text = open(osp.join(base, 'datasets', 'coco_folder_instance.py')).read()
-    text = text.replace("'data/my_coco/'", repr(str(root) + '/')).replace(
-        "('my_class_a', 'my_class_b')", "('zeta', 'alpha')")
+    text = open(osp.join(base, 'datasets', 'fruits_nuts_instance.py')).read()
+    text = text.replace("'./coco_folder_instance.py'", repr(osp.join(
+        base, 'datasets', 'coco_folder_instance.py'))).replace(
+            "'data/fruits_nuts/'", repr(str(root) + '/')).replace(
+                "classes=('date', 'fig', 'hazelnut')",
+                "classes=('zeta', 'alpha')")
     (tmp_path / 'my_data.py').write_text(text)
     recipe = open(osp.join(
         REPO_ROOT, 'configs', 'feather_mask_rcnn',

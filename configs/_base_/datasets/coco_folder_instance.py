@@ -1,12 +1,15 @@
-# Your own COCO folder, as a dataset base to copy: set data_root and the
-# classes (in the order of the json's category ids), then list the copy in a
-# recipe's _base_ instead of a shipped dataset. Or skip the copy:
-# `python tools/train_own_data.py <folder>` sets all of this from the json.
-# Layout: <data_root>/images/, <data_root>/annotations/{train,val}.json.
+# A COCO folder (<data_root>/images/, <data_root>/annotations/{train,val}.json)
+# with the CPU recipes' pipelines: resize to img_scale with 0.8-1.25x jitter,
+# three flips, batch 2. The base of the shipped datasets, and of yours: a
+# child sets data_root, metainfo (classes in the order of the json's
+# categories, which is how mmdet numbers the labels) and img_scale, and
+# passes them on as fruits_nuts_instance.py does (mmengine resolves the
+# variables here when this file loads). Or, without a config:
+# `python tools/train_own_data.py <folder>`.
 dataset_type = 'CocoDataset'
 data_root = 'data/my_coco/'
 metainfo = dict(classes=('my_class_a', 'my_class_b'))
-img_scale = (416, 416)  # (w, h) the recipe trains and tests at
+img_scale = (416, 416)  # (w, h)
 backend_args = None
 
 train_pipeline = [

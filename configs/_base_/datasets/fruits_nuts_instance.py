@@ -1,72 +1,23 @@
 # fruits_nuts (shipped in data/, license next to it): 14 train / 4 val photos
-# of dates, figs and hazelnuts (at most 13 per image), resized to 320x240
-# with scale jitter and three flips; batch 2 for a 2-core CPU.
-dataset_type = 'CocoDataset'
+# of dates, figs and hazelnuts (at most 13 per image), resized to 320x240.
+_base_ = './coco_folder_instance.py'
+
 data_root = 'data/fruits_nuts/'
 metainfo = dict(
     classes=('date', 'fig', 'hazelnut'),
     palette=[(220, 20, 60), (119, 11, 32), (0, 0, 230)])
 img_scale = (320, 240)
-backend_args = None
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='RandomResize',
-        scale=img_scale,
-        ratio_range=(0.8, 1.25),
-        keep_ratio=True),
-    dict(
-        type='RandomFlip',
-        prob=[0.25, 0.25, 0.25],
-        direction=['horizontal', 'vertical', 'diagonal']),
-    dict(type='PackDetInputs')
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=img_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(
-        type='PackDetInputs',
-        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
-                   'scale_factor'))
-]
+train_pipeline = _base_.train_pipeline
+train_pipeline[2].scale = img_scale
+test_pipeline = _base_.test_pipeline
+test_pipeline[1].scale = img_scale
 train_dataloader = dict(
-    batch_size=2,
-    num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    batch_sampler=None,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/train.json',
-        data_prefix=dict(img='images/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
-        pipeline=train_pipeline,
-        backend_args=backend_args))
+        data_root=data_root, metainfo=metainfo, pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=1,
-    num_workers=1,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file='annotations/val.json',
-        data_prefix=dict(img='images/'),
-        test_mode=True,
-        pipeline=test_pipeline,
-        backend_args=backend_args))
+        data_root=data_root, metainfo=metainfo, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(
-    type='CocoMetric',
-    ann_file=data_root + 'annotations/val.json',
-    metric=['bbox', 'segm'],
-    format_only=False,
-    backend_args=backend_args)
+val_evaluator = dict(ann_file=data_root + 'annotations/val.json')
 test_evaluator = val_evaluator
