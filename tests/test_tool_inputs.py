@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -231,3 +232,22 @@ def test_eval_onnx_refuses_what_would_score_zero(onnx_file, tmp_path, case,
     proc = _run(osp.join(REPO_ROOT, 'tools', 'eval_onnx.py'), onnx_file,
                 '--ann-file', ann, '--img-dir', osp.join(FRUITS, 'images'))
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
+
+
+def test_runtime_lists_and_reads_images_like_the_tools(tmp_path):
+    """feather_runtime's folder reading (used by infer.py and export_onnx.py):
+    any case of extension, only files, truncated JPEGs refused."""
+    from feather_runtime import list_images, read_image
+    img = np.full((8, 8, 3), 200, np.uint8)
+    cv2.imwrite(str(tmp_path / 'b.JPG'), img)
+    cv2.imwrite(str(tmp_path / 'a.png'), img)
+    (tmp_path / 'notes.txt').write_text('not an image')
+    (tmp_path / 'dir.jpg').mkdir()
+    data = (tmp_path / 'b.JPG').read_bytes()
+    (tmp_path / 'cut.jpg').write_bytes(data[:len(data) // 2])
+    files = list_images(str(tmp_path))
+    assert [osp.basename(f) for f in files] == ['a.png', 'b.JPG', 'cut.jpg']
+    assert read_image(files[1]).shape == (8, 8, 3)
+    assert read_image(files[2]) is None
+    assert list_images([str(tmp_path / 'a.png'), str(tmp_path)])[0].endswith(
+        'a.png')

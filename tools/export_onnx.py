@@ -13,7 +13,6 @@ Works for this package's configs, mmdet's Mask R-CNN and RTMDet-Ins
 (``mmdet::rtmdet/rtmdet-ins_tiny_8xb32-300e_coco.py``).
 """
 import argparse
-import glob
 import os.path as osp
 import sys
 import time
@@ -24,20 +23,7 @@ from mmengine.config import DictAction
 from feather_mmdet.deploy import (ExportError, count_int8_convs, export_onnx,
                                   quantize_int8, quantize_int8_openvino)
 from feather_mmdet.utils import load_config
-
-
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
-
-
-def _images(items: List[str], limit: int) -> List[str]:
-    files: List[str] = []
-    for item in items:
-        if osp.isdir(item):
-            files += sorted(f for f in glob.glob(osp.join(item, '*'))
-                            if f.lower().endswith(IMAGE_EXTS))
-        elif osp.isfile(item):
-            files.append(item)
-    return files[:limit]
+from feather_runtime.images import list_images
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -86,7 +72,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         if not args.calib_images:
             parser.error('--int8/--int8-openvino need --calib-images (a few '
                          'training images)')
-        calib = _images(args.calib_images, args.num_calib)
+        calib = [f for f in list_images(args.calib_images)
+                 if osp.isfile(f)][:args.num_calib]
         if not calib:
             parser.error(f'--calib-images {" ".join(args.calib_images)}: no '
                          'image files there; give a few training images '

@@ -14,38 +14,13 @@ detections with score >= --score-thr, on both backends). A file in a folder
 that is not a readable image (or a truncated JPEG) is skipped and counted.
 """
 import argparse
-import glob
 import json
 import os
 import os.path as osp
 import sys
 from typing import List, Optional, Tuple
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.webp')
-
-
-def list_images(inputs: str) -> List[str]:
-    """The image files of a folder (any case of extension), or the file."""
-    if osp.isdir(inputs):
-        return sorted(f for f in glob.glob(osp.join(inputs, '*'))
-                      if osp.isfile(f) and f.lower().endswith(IMAGE_EXTS))
-    return [inputs]
-
-
-def read_image(path: str):
-    """BGR uint8 image, or None if it is not a complete, readable image."""
-    import cv2
-    if path.lower().endswith(('.jpg', '.jpeg')):
-        with open(path, 'rb') as f:
-            f.seek(0, os.SEEK_END)
-            if f.tell() < 4:
-                return None
-            f.seek(-2, os.SEEK_END)
-            # A complete JPEG ends with the EOI marker; OpenCV would return
-            # the decoded part of a truncated one padded with grey.
-            if f.read(2) != b'\xff\xd9':
-                return None
-    return cv2.imread(path, cv2.IMREAD_COLOR)
+from feather_runtime.images import IMAGE_EXTS, list_images, read_image
 
 
 def run_onnx(model: str, files: List[str], out_dir: str, score_thr: float,
