@@ -249,3 +249,19 @@ def test_rtmdet_model_base_is_mmdets_rtmdet_ins_tiny():
     strip = lambda d: {k: strip(v) for k, v in d.items() if k != '_scope_'} \
         if isinstance(d, dict) else d  # noqa: E731
     assert strip(ours.model.to_dict()) == strip(mmdets.to_dict())
+
+
+def test_tiny_rice_recipe_has_the_tiny_model():
+    """The tiny line's rice recipe restates the tiny model (a recipe has one
+    parent); apart from what the rice recipe sets for every model (classes,
+    anchors, proposal and RoI counts) the two models are the same."""
+    name = ('mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_'
+            'scratch-{}.py')
+    rice = config(name.format('cpu-1xb2-300it_rice-leaf')).model
+    coco = config(name.format('640-1x_coco')).model
+    for model in (rice, coco):
+        model.pop('train_cfg'), model.pop('test_cfg')
+        model.rpn_head.anchor_generator.pop('scales')
+        model.roi_head.bbox_head.pop('num_classes')
+        model.roi_head.mask_head.pop('num_classes')
+    assert rice == coco

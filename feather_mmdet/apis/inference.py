@@ -37,7 +37,8 @@ def run_inference(config: Union[str, Config],
     from mmengine.runner.checkpoint import _load_checkpoint
 
     from ..engine.hooks.checkpoint_compat_hook import (CheckpointMismatchError,
-                                                       compare_state_dicts)
+                                                       compare_state_dicts,
+                                                       mismatch_report)
     from ..utils.checkpoint import install_safe_checkpoint_loader
 
     if not osp.isfile(weights):
@@ -51,10 +52,8 @@ def run_inference(config: Union[str, Config],
                                ckpt.get('state_dict', ckpt))
     if any(diff.values()):
         raise CheckpointMismatchError(
-            f'{weights!r} does not fit the model of the config: '
-            + '; '.join(f'{len(v)} {k.replace("_", " ")} key(s), e.g. '
-                        f'{v[:3]}' for k, v in diff.items() if v)
-            + '. Use the config it was trained with.')
+            f'{weights!r} does not fit the model of the config:\n  '
+            f'{mismatch_report(diff)}\nUse the config it was trained with.')
     if isinstance(inputs, list):
         files = inputs
     elif osp.isdir(inputs):

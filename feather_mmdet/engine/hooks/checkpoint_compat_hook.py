@@ -3,8 +3,8 @@ from typing import Dict, List
 
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
-from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 from mmengine.model import is_model_wrapper
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -24,6 +24,15 @@ def compare_state_dicts(model_state: Dict, ckpt_state: Dict) -> Dict[str,
             f'{tuple(v.shape)}' for k, v in model_state.items()
             if k in ckpt_state and hasattr(ckpt_state[k], 'shape')
             and tuple(ckpt_state[k].shape) != tuple(v.shape)))
+
+
+def mismatch_report(diff: Dict[str, List], examples: int = 5) -> str:
+    """One line per kind of difference found by :func:`compare_state_dicts`,
+    with its count and the first keys."""
+    return '\n  '.join(
+        f'{len(v)} {k.replace("_", " ")} key(s): {v[:examples]}'
+        f'{" ..." if len(v) > examples else ""}' for k, v in diff.items()
+        if v)
 
 
 @HOOKS.register_module()
@@ -56,12 +65,8 @@ class CheckpointCompatibilityHook(Hook):
                                    checkpoint.get('state_dict', checkpoint))
         if not any(diff.values()):
             return
-        lines = [
-            f'{len(v)} {k.replace("_", " ")} key(s): {v[:5]}'
-            f'{" ..." if len(v) > 5 else ""}' for k, v in diff.items() if v
-        ]
         report = ('The checkpoint does not match the model (was it saved '
-                  'from another config?):\n  ' + '\n  '.join(lines))
+                  'from another config?):\n  ' + mismatch_report(diff))
         allow = self.allow_partial_load or runner.cfg.get(
             'allow_partial_load', False)
         if allow:
