@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from helpers import BASELINE, CONFIG_DIR, PAPER, REPO_ROOT, build, params
+from helpers import (BASELINE, CONFIG_DIR, PAPER, REPO_ROOT, TINY_CONFIG, build,
+                     params)
 
 TOOLS = osp.join(REPO_ROOT, 'tools')
 
@@ -59,6 +60,28 @@ def test_benchmark_then_report(tmp_path):
     assert (tmp_path / 'results.md').read_text() == table.split(
         '\nwritten:')[0]
     assert (tmp_path / 'benchmark.png').stat().st_size > 10000
+
+
+def test_benchmark_int8_variants_side_by_side(tmp_path):
+    """The int8 variants timed next to the fp32 file, with the convs that
+    run in int8 and the file size; the report's int8 table."""
+    _run('benchmark.py', TINY_CONFIG, '--sizes', '64x96', '--runs', '1',
+         '--warmup', '0', '--out-dir', str(tmp_path), '--runtimes',
+         'onnxruntime', 'openvino', 'onnxruntime-int8-qop', 'openvino-int8')
+    data = json.loads((tmp_path / 'results.json').read_text())
+    (res, ) = data['results'].values()
+    entry = res['sizes']['64x96']
+    for runtime in ('onnxruntime', 'onnxruntime-int8-qop', 'openvino-int8'):
+        assert entry['latency'][runtime]['num_masks'] > 0, runtime
+    assert entry['convs']['onnxruntime']['int8'] == 0
+    assert entry['convs']['onnxruntime-int8-qop']['int8'] > 0
+    assert 'openvino-int8' not in entry['convs']  # an IR, not onnxruntime's
+    for runtime in ('onnxruntime-int8-qop', 'openvino-int8'):
+        assert entry['file_mb'][runtime] < 0.5 * entry['file_mb'][
+            'onnxruntime'], runtime
+    table = _run('benchmark_report.py', str(tmp_path / 'results.json'))
+    assert 'int8 variants against the fp32 file' in table
+    assert '| onnxruntime-int8-qop |' in table and '| openvino-int8 |' in table
 
 
 @pytest.mark.slow

@@ -25,8 +25,12 @@ from typing import Dict, List, Optional, Tuple
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Same list as feather_mmdet.analysis.benchmark.RUNTIMES (not imported here: the
 # parent process stays light, the workers import torch).
-RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'onnxruntime-int8',
-            'openvino', 'torch-fast-malloc')
+RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'openvino',
+            'onnxruntime-int8', 'onnxruntime-int8-s8s8', 'onnxruntime-int8-rr',
+            'onnxruntime-int8-qop', 'openvino-int8', 'torch-fast-malloc')
+# The int8 variants beyond onnxruntime's default QDQ U8S8 are opt-in.
+DEFAULT_RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'onnxruntime-int8',
+                    'openvino', 'torch-fast-malloc')
 CFG_DIR = osp.join(REPO, 'configs', 'feather_mask_rcnn')
 #: name -> config; the first is the default reference.
 DEFAULT_SET = {
@@ -110,8 +114,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
     parser.add_argument(
         '--out-dir', default=osp.join(REPO, 'work_dirs', 'benchmark'))
     parser.add_argument(
-        '--runtimes', nargs='+', default=list(RUNTIMES), choices=RUNTIMES,
-        help='what to time (default: all)')
+        '--runtimes', nargs='+', default=list(DEFAULT_RUNTIMES),
+        choices=RUNTIMES,
+        help='what to time (default: all but the extra int8 variants)')
     parser.add_argument(
         '--repeat', type=int, default=1,
         help='measure the whole set N times, alternating the order, for '

@@ -11,7 +11,8 @@ import json
 import os.path as osp
 from typing import List, Optional
 
-from feather_mmdet.analysis.benchmark_report import (plot, profile_markdown,
+from feather_mmdet.analysis.benchmark_report import (int8_markdown, plot,
+                                                  profile_markdown,
                                                   runtimes_of,
                                                   spread_markdown,
                                                   to_markdown)
@@ -36,6 +37,10 @@ def main(argv: Optional[List[str]] = None) -> str:
                   f'over {len(repeats)} repetitions in alternating order:\n\n'
                   + spread_markdown(repeats, meta['reference'],
                                     meta['sizes']))
+    int8 = int8_markdown(repeats)
+    if int8:
+        table += ('\nint8 variants against the fp32 file in the same '
+                  'repetition:\n\n' + int8)
     profile = profile_markdown(results)
     if profile:
         table += '\nonnxruntime time per operator type (one run):\n\n' + \

@@ -193,8 +193,18 @@ def profile_onnxruntime(path: str, hw: Tuple[int, int],
 
 #: Runtimes ``measure_config`` knows, in the order they are measured
 #: (``torch-fast-malloc`` last: the allocator setting is process-wide).
-RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'onnxruntime-int8',
-            'openvino', 'torch-fast-malloc')
+#: int8 variants of the exported file (``feather_mmdet.deploy``): name ->
+#: ``quantize_int8`` arguments; ``openvino-int8`` is NNCF's PTQ to an IR.
+INT8_VARIANTS = {
+    'onnxruntime-int8': dict(quant_format='qdq', types='u8s8'),
+    'onnxruntime-int8-s8s8': dict(quant_format='qdq', types='s8s8'),
+    'onnxruntime-int8-rr': dict(
+        quant_format='qdq', types='u8s8', reduce_range=True),
+    'onnxruntime-int8-qop': dict(quant_format='qoperator', types='u8s8'),
+    'openvino-int8': None,
+}
+RUNTIMES = ('torch', 'torch-fast', 'onnxruntime', 'openvino',
+            *INT8_VARIANTS, 'torch-fast-malloc')
 
 
 def measure_config(config: str,
@@ -216,8 +226,9 @@ def measure_config(config: str,
         runs (int): Timed calls; the median is reported.
         runtimes (Sequence[str]): Subset of :data:`RUNTIMES`: torch eager,
             torch fast path (:func:`optimize_for_cpu_inference`), the
-            exported graph on onnxruntime fp32 / static int8 / OpenVINO,
-            and the torch fast path with :func:`tune_cpu_allocator`.
+            exported graph on onnxruntime fp32 / OpenVINO fp32 / the int8
+            variants of :data:`INT8_VARIANTS`, and the torch fast path with
+            :func:`tune_cpu_allocator`.
         onnx_dir (str, optional): Where exported files are cached (one per
             config name and size); required for the ONNX runtimes.
         calib_images (Sequence[str]): Calibration images for int8.
@@ -225,8 +236,9 @@ def measure_config(config: str,
 
     Returns:
         dict: JSON-able ``params``, ``proposals``, per size ``flops``,
-        ``latency`` per runtime, ``rss_mb`` after each runtime, and
-        ``peak_mem_mb``.
+        ``latency`` per runtime (and for the exported ones ``file_mb``, and
+        ``convs``: int8 and float convs in onnxruntime's optimised graph),
+        ``rss_mb`` after each runtime, and ``peak_mem_mb``.
     """
     unknown = set(runtimes) - set(RUNTIMES)
     if unknown:
@@ -264,20 +276,27 @@ def measure_config(config: str,
     if 'torch-fast' in runtimes:
         torch_runtime('torch-fast')
     onnx_runtimes = [
-        r for r in ('onnxruntime', 'onnxruntime-int8', 'openvino')
+        r for r in ('onnxruntime', 'openvino', *INT8_VARIANTS)
         if r in runtimes
     ]
+    if onnx_runtimes:
+        from ..deploy import count_int8_convs
     for size in sizes if onnx_runtimes else ():
         entry = res['sizes'][size]
         hw = tuple(inputs[size]['inputs'].shape[2:])
-        fp32, int8 = _exported(cfg, config, onnx_dir, hw, calib_images,
-                               'onnxruntime-int8' in runtimes)
+        files = _exported(cfg, config, onnx_dir, hw, calib_images,
+                          [r for r in onnx_runtimes if r in INT8_VARIANTS])
         for name in onnx_runtimes:
-            path = int8 if name == 'onnxruntime-int8' else fp32
-            backend = 'openvino' if name == 'openvino' else 'onnxruntime'
-            entry['latency'][name] = _onnx_latency(path, backend, threads,
-                                                   hw, warmup, runs)
+            backend = 'openvino' if name.startswith('openvino') \
+                else 'onnxruntime'
+            entry['latency'][name] = _onnx_latency(files[name], backend,
+                                                   threads, hw, warmup, runs)
             res['rss_mb'][name] = _rss_mb()
+            if name.startswith('onnxruntime'):
+                # convs that run in int8 in onnxruntime's optimised graph
+                entry.setdefault('convs', {})[name] = count_int8_convs(
+                    files[name])
+            entry.setdefault('file_mb', {})[name] = _file_mb(files[name])
         if profile:
             entry['onnxruntime_profile_ms'] = profile_onnxruntime(
                 fp32, hw, threads)
@@ -290,14 +309,23 @@ def measure_config(config: str,
     return res
 
 
+def _file_mb(path: str) -> float:
+    """Size of an exported model (an OpenVINO IR: its weights, the .bin)."""
+    import os.path as osp
+    return osp.getsize(path[:-4] + '.bin' if path.endswith('.xml') else
+                       path) / 2**20
+
+
 def _exported(cfg: Config, config: str, onnx_dir: Optional[str],
               hw: Tuple[int, int], calib_images: Sequence[str],
-              int8: bool) -> Tuple[str, Optional[str]]:
-    """Export (or reuse) the fp32 file, and quantize it if asked."""
+              int8_variants: Sequence[str]) -> Dict[str, str]:
+    """Export (or reuse) the fp32 file and the asked int8 variants; the
+    path per runtime name."""
     import os
     import os.path as osp
 
-    from feather_mmdet.deploy import export_onnx, quantize_int8
+    from feather_mmdet.deploy import (export_onnx, quantize_int8,
+                                      quantize_int8_openvino)
     if onnx_dir is None:
         raise ValueError('the ONNX runtimes need onnx_dir')
     os.makedirs(onnx_dir, exist_ok=True)
@@ -306,9 +334,18 @@ def _exported(cfg: Config, config: str, onnx_dir: Optional[str],
     if not osp.isfile(fp32):
         torch.manual_seed(0)
         export_onnx(cfg, fp32, shape=hw)
-    int8_file = fp32.replace('.onnx', '_int8.onnx') if int8 else None
-    if int8 and not osp.isfile(int8_file):
+    files = dict(onnxruntime=fp32, openvino=fp32)
+    for name in int8_variants:
         if not calib_images:
-            raise ValueError('onnxruntime-int8 needs calibration images')
-        quantize_int8(fp32, int8_file, calib_images)
-    return fp32, int8_file
+            raise ValueError(f'{name} needs calibration images')
+        suffix = name.replace('onnxruntime-', '').replace('openvino-', 'ov-')
+        path = fp32.replace('.onnx', f'_{suffix}' + (
+            '.xml' if name == 'openvino-int8' else '.onnx'))
+        if not osp.isfile(path):
+            if name == 'openvino-int8':
+                quantize_int8_openvino(fp32, path, calib_images)
+            else:
+                quantize_int8(fp32, path, calib_images,
+                              **INT8_VARIANTS[name])
+        files[name] = path
+    return files

@@ -115,6 +115,44 @@ def profile_markdown(results: Dict[str, dict], top: int = 8) -> str:
             '|---|---|---|---|\n' + '\n'.join(rows) + '\n')
 
 
+def int8_markdown(repeats: List[Dict[str, dict]]) -> str:
+    """Per config, size and int8 variant: latency over the fp32 file's in the
+    same runtime and repetition (median and min-max), int8 convs in
+    onnxruntime's optimised graph, and file size over the fp32 file's."""
+    rows = []
+    results = repeats[0]
+    for name, res in results.items():
+        for size, entry in res['sizes'].items():
+            for rt in entry['latency']:
+                if 'int8' not in rt:
+                    continue
+                fp32 = rt.split('-')[0]  # the same runtime's fp32 timing
+                ratios = sorted(
+                    _latency(rep[name], size, rt) /
+                    _latency(rep[name], size, fp32) for rep in repeats
+                    if _latency(rep.get(name, {'sizes': {}}), size, rt)
+                    and _latency(rep[name], size, fp32))
+                if not ratios:
+                    continue
+                mid = ratios[len(ratios) // 2]
+                convs = entry.get('convs', {}).get(rt)
+                share = (f'{convs["int8"]}/{convs["int8"] + convs["float"]}'
+                         if convs else 'n/a (OpenVINO IR)')
+                mb = entry.get('file_mb', {})
+                size_ratio = (f'{mb[rt] / mb["onnxruntime"]:.2f}x'
+                              if rt in mb and mb.get('onnxruntime') else '-')
+                rows.append(
+                    f'| {name} | {size} | {rt} | '
+                    f'{_latency(res, size, rt):.3f} | {mid:.2f}x '
+                    f'({ratios[0]:.2f}-{ratios[-1]:.2f}, n={len(ratios)}) | '
+                    f'{share} | {size_ratio} |')
+    if not rows:
+        return ''
+    return ('| config | size | int8 variant | latency (s) | vs fp32, same '
+            'runtime | int8 convs | file vs fp32 |\n'
+            '|---|---|---|---|---|---|---|\n' + '\n'.join(rows) + '\n')
+
+
 def plot(results: Dict[str, dict], size: str, runtime: str,
          path: str) -> None:
     """Latency vs params, and where the time goes, at one size/runtime."""
