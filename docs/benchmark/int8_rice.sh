@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# int8 variants of a trained model against its fp32 export, on rice val:
+# bbox/segm AP of each (feather_runtime, the runtime it is meant for) and
+# its file size. Default model: the Feather GN-all long run's latest
+# checkpoint (docs/curves.md). Writes docs/benchmark/int8_rice/<variant>.json.
+#   bash docs/benchmark/int8_rice.sh [CONFIG CHECKPOINT]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PY:-.venv/bin/python}
+CFG=${1:-configs/feather_mask_rcnn/ablations/mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py}
+CKPT=${2:-$(cat work_dirs/curves/feather_rice/last_checkpoint)}
+OUT=docs/benchmark/int8_rice
+TMP=work_dirs/int8_rice
+mkdir -p "$OUT" "$TMP"
+RICE=data/rice_leaf_disease
+CALIB=$(ls $RICE/images/*.jpg | head -8)
+export_variant() { name=$1; shift
+  $PY tools/export_onnx.py "$CFG" --checkpoint "$CKPT" --out $TMP/fp32.onnx \
+      --calib-images $CALIB "$@" > $TMP/$name.log 2>&1; }
+evaluate() { name=$1 model=$2 backend=$3
+  $PY tools/eval_onnx.py "$model" --ann-file $RICE/annotations/val.json \
+      --img-dir $RICE/images --backend "$backend" --threads 2 \
+      --out "$OUT/$name.json" > /dev/null; }
+[ -f $TMP/fp32.onnx ] || $PY tools/export_onnx.py "$CFG" --checkpoint "$CKPT" --out $TMP/fp32.onnx
+evaluate fp32 $TMP/fp32.onnx onnxruntime
+evaluate fp32-openvino $TMP/fp32.onnx openvino
+export_variant qdq-u8s8 --int8 $TMP/qdq-u8s8.onnx
+export_variant qdq-s8s8 --int8 $TMP/qdq-s8s8.onnx --int8-types s8s8
+export_variant qdq-u8s8-rr --int8 $TMP/qdq-u8s8-rr.onnx --reduce-range
+export_variant qoperator-u8s8 --int8 $TMP/qoperator-u8s8.onnx --int8-format qoperator
+export_variant openvino-nncf --int8-openvino $TMP/openvino-nncf.xml
+for v in qdq-u8s8 qdq-s8s8 qdq-u8s8-rr qoperator-u8s8; do
+  evaluate $v $TMP/$v.onnx onnxruntime
+done
+evaluate openvino-nncf $TMP/openvino-nncf.xml openvino
+echo "checkpoint: $CKPT" > $OUT/checkpoint.txt
+for f in $OUT/*.json; do
+  $PY -c "import json,sys; m=json.load(open(sys.argv[1])); print(sys.argv[1], 'bbox', m.get('bbox_mAP'), 'segm', m.get('segm_mAP'))" "$f"
+done
