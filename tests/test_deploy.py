@@ -208,6 +208,10 @@ def test_int8(exported):
     calib = [osp.join(FRUITS, 'images', f'{i}.jpg') for i in range(4)]
     sizes = quantize_int8(exported['onnx'], int8, calib)
     assert sizes['ratio'] <= 0.35
+    # the default is the format whose convs really run in int8
+    from feather_mmdet.deploy import count_int8_convs
+    convs = count_int8_convs(int8)
+    assert convs['int8'] > 0 and convs['float'] == 0
     result = Detector(int8)(cv2.imread(IMAGES[0]))
     assert len(result) > 0 and result.masks.shape[1:] == (600, 800)
 

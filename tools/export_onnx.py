@@ -39,8 +39,11 @@ def main(argv: Optional[List[str]] = None) -> int:
         '--calib-images', nargs='+', default=[],
         help='images or folders for int8 calibration')
     parser.add_argument('--num-calib', type=int, default=8)
-    parser.add_argument('--int8-format', default='qdq',
-                        choices=['qdq', 'qoperator'])
+    parser.add_argument(
+        '--int8-format', default='qoperator', choices=['qdq', 'qoperator'],
+        help='qoperator (default): the int8 file that is faster than fp32 '
+        'in onnxruntime on AVX2 CPUs without VNNI (docs/benchmark.md); qdq '
+        'leaves most convs in float there')
     parser.add_argument('--int8-types', default='u8s8',
                         choices=['u8s8', 's8s8', 'u8u8'],
                         help='activation/weight types')
