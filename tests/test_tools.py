@@ -162,3 +162,32 @@ def test_study_runs_differ_by_schedule():
     rows = summarize([vars(r) for r in runs])
     assert [(r['iterations'], r['segm_mAP']) for r in rows] == [
         (200, 0.04), (300, 0.06)]
+
+
+def test_pareto_front_and_chart(tmp_path):
+    """A config is on the front unless another is at least as fast and at
+    least as accurate; the chart takes each config's fastest runtime."""
+    from feather_mmdet.analysis.benchmark_report import fastest, pareto_front
+    points = {'a': (0.1, 0.10), 'b': (0.2, 0.30), 'c': (0.3, 0.20),
+              'd': (0.2, 0.25), 'e': (0.5, 0.40)}
+    assert pareto_front(points) == ['a', 'b', 'e']
+    lat = lambda t: {'total': t}  # noqa: E731
+    results = {
+        'x': {'sizes': {'640x640': {'latency': {'onnxruntime': lat(0.3),
+                                                'openvino': lat(0.2)}}}},
+        'y': {'sizes': {'640x640': {'latency': {'onnxruntime': lat(0.1)}}}},
+        'z': {'sizes': {'640x640': {'latency': {'onnxruntime': lat(0.4)}}}},
+    }
+    assert fastest(results['x'], '640x640') == ('openvino', 0.2)
+    data = dict(meta=dict(reference='x', sizes=['640x640']), results={
+        n: dict(r, params={'model': 1e6}, proposals=None, rss_mb={})
+        for n, r in results.items()})
+    for r in data['results'].values():
+        r['sizes']['640x640']['flops'] = {'model': 1e9}
+    (tmp_path / 'results.json').write_text(json.dumps(data))
+    (tmp_path / 'ap.json').write_text(json.dumps({'x': 0.3, 'y': 0.1}))
+    table = _run('benchmark_report.py', str(tmp_path / 'results.json'),
+                 '--ap', str(tmp_path / 'ap.json'))
+    # z has no AP: left out; x (0.2 s, 0.3) and y (0.1 s, 0.1) both on it
+    assert 'Pareto front (latency vs AP): y, x' in table
+    assert (tmp_path / 'pareto.png').stat().st_size > 5000

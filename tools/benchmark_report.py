@@ -4,7 +4,9 @@
         [--runtime torch-fast] [--size 800x1333]
 
 Writes ``results.md`` and ``benchmark.png`` next to the json and prints the
-table. Ratios are against the reference config of the same run.
+table. Ratios are against the reference config of the same run. With
+``--ap ap.json`` (``{config name: val segm mAP}``) also ``pareto.png``:
+latency in each config's fastest runtime vs AP, the Pareto front marked.
 """
 import argparse
 import json
@@ -12,6 +14,7 @@ import os.path as osp
 from typing import List, Optional
 
 from feather_mmdet.analysis.benchmark_report import (int8_markdown, plot,
+                                                  plot_pareto,
                                                   profile_markdown,
                                                   runtimes_of,
                                                   spread_markdown,
@@ -23,6 +26,9 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('results', help='results.json of tools/benchmark.py')
     parser.add_argument('--runtime', help='runtime of the plot')
     parser.add_argument('--size', help='input size of the plot')
+    parser.add_argument(
+        '--ap', help='json {config name: val segm mAP}: also plot latency '
+        '(fastest runtime each) vs AP with the Pareto front (pareto.png)')
     args = parser.parse_args(argv)
     with open(args.results) as f:
         data = json.load(f)
@@ -46,13 +52,20 @@ def main(argv: Optional[List[str]] = None) -> str:
         table += '\nonnxruntime time per operator type (one run):\n\n' + \
             profile
     out_dir = osp.dirname(osp.abspath(args.results))
+    if args.ap:
+        with open(args.ap) as f:
+            front = plot_pareto(results, json.load(f), args.size or
+                                meta['sizes'][0],
+                                osp.join(out_dir, 'pareto.png'))
+        table += f'\nPareto front (latency vs AP): {", ".join(front)}\n'
     with open(osp.join(out_dir, 'results.md'), 'w') as f:
         f.write(table)
     runtime = args.runtime or runtimes_of(results)[-1]
     plot(results, args.size or meta['sizes'][0], runtime,
          osp.join(out_dir, 'benchmark.png'))
     print(table)
-    print(f'written: {out_dir}/results.md, benchmark.png')
+    print(f'written: {out_dir}/results.md, benchmark.png'
+          + (', pareto.png' if args.ap else ''))
     return table
 
 

@@ -1,7 +1,7 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
 """Tables and plots from ``tools/benchmark.py``'s ``results.json`` (no torch
 or model imports: reporting runs anywhere)."""
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 
 def runtimes_of(results: Dict[str, dict]) -> List[str]:
@@ -151,6 +151,53 @@ def int8_markdown(repeats: List[Dict[str, dict]]) -> str:
     return ('| config | size | int8 variant | latency (s) | vs fp32, same '
             'runtime | int8 convs | file vs fp32 |\n'
             '|---|---|---|---|---|---|---|\n' + '\n'.join(rows) + '\n')
+
+
+def fastest(res: dict, size: str) -> Optional[Tuple[str, float]]:
+    """The runtime with the lowest latency of a config at a size."""
+    lat = {rt: e['total'] for rt, e in res['sizes'].get(size, {}).get(
+        'latency', {}).items()}
+    return min(lat.items(), key=lambda kv: kv[1]) if lat else None
+
+
+def pareto_front(points: Dict[str, Tuple[float, float]]) -> List[str]:
+    """Names of the points no other point beats: (latency, AP) with lower
+    latency and higher AP better; sorted by latency."""
+    front = [
+        n for n, (t, ap) in points.items()
+        if not any((t2 <= t and ap2 >= ap) and (t2, ap2) != (t, ap)
+                   for m, (t2, ap2) in points.items() if m != n)
+    ]
+    return sorted(front, key=lambda n: points[n][0])
+
+
+def plot_pareto(results: Dict[str, dict], ap: Dict[str, float], size: str,
+                path: str) -> List[str]:
+    """Latency (fastest runtime per config) vs AP, the front marked; returns
+    the front's names. Configs without an AP are left out."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    points = {}
+    for name, res in results.items():
+        best = fastest(res, size)
+        if best and name in ap:
+            points[name] = (best[1], ap[name])
+    front = pareto_front(points)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for name, (t, a) in points.items():
+        ax.scatter(t, a, c='tab:red' if name in front else 'tab:gray')
+        ax.annotate(f'{name} ({fastest(results[name], size)[0]})', (t, a),
+                    fontsize=7, xytext=(3, 3), textcoords='offset points')
+    ax.plot([points[n][0] for n in front], [points[n][1] for n in front],
+            c='tab:red', lw=1, label='Pareto front')
+    ax.set_xlabel(f'latency @ {size}, fastest runtime per config (s)')
+    ax.set_ylabel('val segm mAP')
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return front
 
 
 def plot(results: Dict[str, dict], size: str, runtime: str,
