@@ -299,7 +299,7 @@ def measure_config(config: str,
             entry.setdefault('file_mb', {})[name] = _file_mb(files[name])
         if profile:
             entry['onnxruntime_profile_ms'] = profile_onnxruntime(
-                fp32, hw, threads)
+                files['onnxruntime'], hw, threads)
     if 'torch-fast-malloc' in runtimes:
         tune_cpu_allocator()
         torch_runtime('torch-fast-malloc')
