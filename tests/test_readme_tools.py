@@ -68,3 +68,40 @@ def test_train_curve_resume_report_and_plot_curve(tmp_path):
          '2', '--val-interval', '5', '--out', str(tmp_path / 'x.json')],
         capture_output=True, text=True, cwd=REPO_ROOT)
     assert bad.returncode == 2 and 'val-interval' in bad.stderr
+
+
+@pytest.mark.slow
+def test_train_curve_portable_copy_resumes_in_a_fresh_work_dir(tmp_path):
+    """--portable keeps a compact copy of the last checkpoint (weights
+    float32, AdamW moments bfloat16); with the work dir gone the same command
+    resumes from it, and without it refuses to overwrite the curve."""
+    import shutil
+
+    import torch
+    out, work, copy = (tmp_path / 'c.json', tmp_path / 'work',
+                       tmp_path / 'keep' / 'c.pth')
+
+    def cmd(iters, *extra):
+        return [sys.executable, 'tools/train_curve.py', TINY_CONFIG,
+                '--max-iters', str(iters), '--val-interval', '2',
+                '--no-stop', '--out', str(out), '--work-dir', str(work),
+                *extra]
+
+    _run(cmd(2, '--portable', str(copy)))
+    packed = torch.load(copy, weights_only=False)
+    moments = [t for s in packed['optimizer']['state'].values()
+               for k, t in s.items() if k == 'exp_avg']
+    assert moments and all(t.dtype == torch.bfloat16 for t in moments)
+    assert all(t.dtype == torch.float32
+               for t in packed['state_dict'].values() if t.is_floating_point())
+    first = json.loads(out.read_text())['curve']
+    shutil.rmtree(work)
+    refused = subprocess.run(cmd(4), capture_output=True, text=True,
+                             cwd=REPO_ROOT)
+    assert refused.returncode != 0
+    assert 'no checkpoint' in refused.stderr and '--restart' in refused.stderr
+    assert json.loads(out.read_text())['curve'] == first  # nothing lost
+    again = _run(cmd(4, '--portable', str(copy)))
+    assert 'restored' in again.stdout and 'resuming' in again.stdout
+    curve = json.loads(out.read_text())['curve']
+    assert [p['iter'] for p in curve] == [2, 4] and curve[0] == first[0]

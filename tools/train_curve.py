@@ -8,7 +8,10 @@ training seconds.
 
 Resumable: run the same command again after an interruption and training
 continues from the last checkpoint in --work-dir (mmengine's resume), with
-the curve so far. Plateau: the last third of the run improved segm mAP by
+the curve so far. With --portable, a compact copy of each checkpoint is kept
+outside the work dir (commit it with the curve), and a run whose work dir is
+gone resumes from it. A curve that no checkpoint can continue is never
+overwritten unless --restart says so. Plateau: the last third of the run improved segm mAP by
 less than 5% relative (``--min-gain``); the run stops there (or at
 --max-iters). The cosine schedule of the recipe is stretched to --max-iters.
 """
@@ -48,9 +51,21 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--no-stop', action='store_true',
                         help='run to --max-iters even after a plateau')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--portable',
+        help='also keep a compact copy of the last checkpoint here (AdamW '
+        'state in bfloat16); a run whose work dir is gone (a fresh '
+        'checkout, another machine) resumes from it')
+    parser.add_argument(
+        '--restart', action='store_true',
+        help='start from iteration 0 even though --out holds a curve that '
+        'no checkpoint can resume (overwrites that curve)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, as for mmdet tools/train.py')
     args = parser.parse_args(argv)
+    args.out = osp.abspath(args.out)
+    if args.portable:
+        args.portable = osp.abspath(args.portable)
     if not osp.isfile(args.config):
         parser.error(f'config {args.config!r} does not exist')
     if args.max_iters < 1 or not 1 <= args.val_interval <= args.max_iters:
@@ -84,9 +99,39 @@ def curve_config(args: argparse.Namespace) -> Config:
              stop_at_plateau=not args.no_stop, min_gain=args.min_gain,
              min_iters=args.min_iters, meta=meta)
     ]
-    cfg.resume = osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint'))
+    if args.portable:
+        cfg.custom_hooks.append(
+            dict(type='PortableResumeHook',
+                 out_file=osp.abspath(args.portable)))
+    cfg.resume = resume_point(args, cfg.work_dir)
     cfg.visualizer.name = f'curve-{name}'
     return cfg
+
+
+def resume_point(args: argparse.Namespace, work_dir: str) -> bool:
+    """Whether the run resumes; restores the --portable copy into an empty
+    work dir. Refuses to start over a curve it cannot continue."""
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')) and not args.restart:
+        return True
+    if args.portable and osp.isfile(args.portable) and not args.restart:
+        from feather_mmdet.engine import restore_portable_checkpoint
+        path = restore_portable_checkpoint(args.portable, work_dir)
+        print(f'restored {args.portable} as {path}', flush=True)
+        return True
+    if osp.isfile(args.out) and not args.restart:
+        with open(args.out) as f:
+            curve = json.load(f).get('curve', [])
+        if curve:
+            raise SystemExit(
+                f'{args.out} holds a curve of {len(curve)} points (to '
+                f'iteration {curve[-1]["iter"]}), but there is no checkpoint '
+                f'to continue it: {work_dir} has no last_checkpoint'
+                + (f' and {args.portable} does not exist'
+                   if args.portable else ' and no --portable copy was given')
+                + '. Starting over would overwrite that curve: put the '
+                'checkpoint back, or pass --restart to train from iteration '
+                '0 and replace it.')
+    return False
 
 
 def main(argv: Optional[List[str]] = None) -> dict:

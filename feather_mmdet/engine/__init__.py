@@ -3,8 +3,9 @@ from ..utils.checkpoint import (SAFE_CHECKPOINT_GLOBALS, TRUSTED_ENV,
                                 install_safe_checkpoint_loader,
                                 load_from_local_safely)
 from .hooks import (CheckpointCompatibilityHook, CheckpointMismatchError,
-                    CPUSpeedHook, ResumeRandomStateHook,
-                    StopOnInvalidLossHook, TrainingCurveHook, plateaued)
+                    CPUSpeedHook, PortableResumeHook, ResumeRandomStateHook,
+                    StopOnInvalidLossHook, TrainingCurveHook, plateaued,
+                    restore_portable_checkpoint)
 from .runner import FeatherRunner, build_runner
 
 __all__ = [
@@ -12,5 +13,6 @@ __all__ = [
     'load_from_local_safely', 'install_safe_checkpoint_loader',
     'CheckpointCompatibilityHook', 'CheckpointMismatchError', 'CPUSpeedHook',
     'ResumeRandomStateHook', 'StopOnInvalidLossHook', 'TrainingCurveHook',
-    'plateaued', 'FeatherRunner', 'build_runner'
+    'plateaued', 'FeatherRunner', 'build_runner', 'PortableResumeHook',
+    'restore_portable_checkpoint'
 ]
