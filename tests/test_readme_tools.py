@@ -55,8 +55,12 @@ def test_train_curve_resume_report_and_plot_curve(tmp_path):
     assert 'resuming' in again.stdout
     assert json.loads(out.read_text())['curve'] == curve
     _run([sys.executable, 'tools/curves_report.py', str(out), '--out',
-          str(tmp_path / 'report'), '--s-per-iter-value', 'tiny=2.0'])
+          str(tmp_path / 'report'), '--s-per-iter-value', 'tiny=2.0',
+          '--budgets', '0.0012', '1'])
     table = (tmp_path / 'report.md').read_text()
+    # 0.0012 h = 4.3 s = 2.2 iterations at 2 s/iter: the point at 2
+    assert f'| 0.0012 | {curve[0]["segm_mAP"]:.3f} (2) | tiny |' in table
+    assert '| 1 | not reached | - |' in table
     assert '| tiny | 2 | 4 |' in table and '0.00' in table
     assert (tmp_path / 'report.png').stat().st_size > 1000
     scalars = sorted(work.glob('*/vis_data/scalars.json'))[0]
@@ -72,9 +76,10 @@ def test_train_curve_resume_report_and_plot_curve(tmp_path):
 
 @pytest.mark.slow
 def test_train_curve_portable_copy_resumes_in_a_fresh_work_dir(tmp_path):
-    """--portable keeps a compact copy of the last checkpoint (weights
-    float32, AdamW moments bfloat16); with the work dir gone the same command
-    resumes from it, and without it refuses to overwrite the curve."""
+    """--stop-at ends a run early with the full schedule; --portable keeps a
+    compact copy of the last checkpoint (weights float32, AdamW moments
+    bfloat16); with the work dir gone the same command resumes from it, and
+    without it refuses to overwrite the curve."""
     import shutil
 
     import torch
@@ -87,8 +92,10 @@ def test_train_curve_portable_copy_resumes_in_a_fresh_work_dir(tmp_path):
                 '--no-stop', '--out', str(out), '--work-dir', str(work),
                 *extra]
 
-    _run(cmd(2, '--portable', str(copy)))
+    _run(cmd(4, '--stop-at', '2', '--portable', str(copy)))
     packed = torch.load(copy, weights_only=False)
+    assert packed['meta']['iter'] == 2
+    assert [s.get('T_max') for s in packed['param_schedulers']][-1] == 4
     moments = [t for s in packed['optimizer']['state'].values()
                for k, t in s.items() if k == 'exp_avg']
     assert moments and all(t.dtype == torch.bfloat16 for t in moments)

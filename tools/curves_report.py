@@ -10,6 +10,8 @@ hours are iterations x a clean s/iter measured alone
 (tools/benchmark_training.py), not the wall time of the run; pass the
 benchmark's json and ``--speed-entry CURVE=ENTRY`` to say which of its
 entries times which curve, or ``--s-per-iter-value CURVE=SECONDS``.
+``--budgets 1 2 4`` adds each curve's segm mAP at those CPU hours and the
+best model at each.
 """
 import argparse
 import json
@@ -23,13 +25,17 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('curves', nargs='+', help='curve json files')
     parser.add_argument('--out', required=True,
                         help='output path without extension')
-    parser.add_argument('--s-per-iter',
-                        help='json of tools/benchmark_training.py')
+    parser.add_argument('--s-per-iter', nargs='+', default=[],
+                        help='json files of tools/benchmark_training.py')
     parser.add_argument('--speed-entry', nargs='+', default=[],
                         metavar='CURVE=ENTRY',
                         help='benchmark entry that times a curve')
     parser.add_argument('--s-per-iter-value', nargs='+', default=[],
                         metavar='CURVE=SECONDS')
+    parser.add_argument(
+        '--budgets', nargs='+', type=float, default=[], metavar='HOURS',
+        help='also tabulate each curve\'s segm mAP at these CPU hours (its '
+        'last evaluation within the budget) and the best model at each')
     parser.add_argument('--title', default='')
     return parser.parse_args(argv)
 
@@ -52,13 +58,16 @@ def seconds_per_iter(args: argparse.Namespace) -> Dict[str, float]:
     if entries:
         if not args.s_per_iter:
             raise SystemExit('error: --speed-entry needs --s-per-iter')
-        with open(args.s_per_iter) as f:
-            runs = json.load(f)['runs']
+        runs = {}
+        for path in args.s_per_iter:
+            with open(path) as f:
+                runs.update(json.load(f)['runs'])
         for curve, entry in entries.items():
             if entry not in runs:
                 raise SystemExit(
                     f'error: --speed-entry {curve}={entry}: no entry '
-                    f'{entry!r} in {args.s_per_iter} ({", ".join(runs)})')
+                    f'{entry!r} in {", ".join(args.s_per_iter)} '
+                    f'({", ".join(runs)})')
             out[curve] = statistics.median(r['median'] for r in runs[entry])
     return out
 
@@ -93,11 +102,54 @@ def main(argv: Optional[List[str]] = None) -> str:
     if spi:
         report += '\nCPU hours = iterations x clean s/iter: ' + ', '.join(
             f'{k} {v:.2f} s' for k, v in spi.items()) + '\n'
+    if args.budgets:
+        if not spi:
+            raise SystemExit('error: --budgets needs seconds per iteration '
+                             '(--speed-entry or --s-per-iter-value)')
+        report += '\n' + budget_table(records, spi, args.budgets)
     with open(args.out + '.md', 'w') as f:
         f.write(report)
     plot(records, spi, args.out + '.png', args.title)
     print(report)
     return report
+
+
+def at_budget(curve: List[dict], s_per_iter: float,
+              hours: float) -> Optional[dict]:
+    """The last point of ``curve`` within ``hours`` of CPU time (3% of
+    slack), or None when it has none there."""
+    limit = hours * 3600 / s_per_iter * 1.03
+    inside = [p for p in curve if p['iter'] <= limit]
+    return inside[-1] if inside else None
+
+
+def budget_table(records: Dict[str, dict], spi: Dict[str, float],
+                 budgets: List[float]) -> str:
+    """Markdown: segm mAP (iteration) of each curve at each CPU budget and
+    the best curve there. A curve that ends before a budget (by more than
+    3%) cannot say what that budget buys: 'not reached'."""
+    names = [n for n in records if n in spi]
+    lines = ['| CPU hours | ' + ' | '.join(names) + ' | best |',
+             '|---' * (len(names) + 2) + '|']
+    for hours in budgets:
+        cells, scores = [], {}
+        for name in names:
+            curve = records[name]['curve']
+            point = at_budget(curve, spi[name], hours)
+            end = curve[-1]['iter'] * spi[name] / 3600 if curve else 0
+            if end < hours * 0.97:
+                cells.append('not reached')
+            elif point is None:
+                cells.append('no evaluation yet')
+            else:
+                cells.append(f'{point["segm_mAP"]:.3f} ({point["iter"]})')
+                scores[name] = point['segm_mAP']
+        best = max(scores, key=scores.get) if scores else '-'
+        if scores and len(scores) < len(names):
+            best += ' (of those reached)'
+        lines.append(f'| {hours:g} | ' + ' | '.join(cells) + f' | {best} |')
+    return ('segm mAP (iteration) at each CPU budget, the last evaluation '
+            'within it:\n\n' + '\n'.join(lines) + '\n')
 
 
 def plot(records: Dict[str, dict], spi: Dict[str, float], path: str,

@@ -35,6 +35,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('config')
     parser.add_argument('--max-iters', type=int, required=True,
                         help='cap on the iterations (the schedule length)')
+    parser.add_argument(
+        '--stop-at', type=int,
+        help='end this invocation at this iteration (checkpointed) while '
+        'the schedule stays --max-iters long; run again with a larger '
+        'value, or without it, to continue')
     parser.add_argument('--val-interval', type=int, default=200,
                         help='evaluate (and checkpoint) every N iterations')
     parser.add_argument('--out', required=True,
@@ -68,6 +73,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         args.portable = osp.abspath(args.portable)
     if not osp.isfile(args.config):
         parser.error(f'config {args.config!r} does not exist')
+    if args.stop_at is not None and not (
+            0 < args.stop_at <= args.max_iters
+            and args.stop_at % args.val_interval == 0):
+        parser.error('--stop-at must be a multiple of --val-interval, at '
+                     'most --max-iters (its curve point and checkpoint)')
     if args.max_iters < 1 or not 1 <= args.val_interval <= args.max_iters:
         parser.error('need --max-iters >= 1 and 1 <= --val-interval <= '
                      '--max-iters')
@@ -86,6 +96,8 @@ def curve_config(args: argparse.Namespace) -> Config:
     cfg.randomness = dict(seed=args.seed)
     set_max_iters(cfg, args.max_iters)  # cosine to the cap, warm-up inside
     cfg.train_cfg.val_interval = args.val_interval
+    if args.stop_at:
+        cfg.train_cfg.max_iters = args.stop_at  # the schedule keeps the cap
     cfg.default_hooks.checkpoint = dict(
         type='CheckpointHook', by_epoch=False, interval=args.val_interval,
         max_keep_ckpts=2)
@@ -142,6 +154,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
         if done.get('stopped') == 'plateau':
             print(f'{args.out}: already stopped at its plateau '
                   f'(iteration {done["curve"][-1]["iter"]}); nothing to do.')
+            return done
+        target = args.stop_at or args.max_iters
+        if done.get('curve') and done['curve'][-1]['iter'] >= target:
+            # resuming would re-read every skipped batch just to stop
+            print(f'{args.out}: already at iteration '
+                  f'{done["curve"][-1]["iter"]} (target {target}); nothing '
+                  'to do.')
             return done
     config = osp.abspath(args.config)
     os.chdir(REPO)  # the configs' data paths are relative to the repo
