@@ -61,6 +61,8 @@ def test_train_curve_resume_report_and_plot_curve(tmp_path):
     # 0.0012 h = 4.3 s = 2.2 iterations at 2 s/iter: the point at 2
     assert f'| 0.0012 | {curve[0]["segm_mAP"]:.3f} (2) | tiny |' in table
     assert '| 1 | not reached | - |' in table
+    budgets = json.loads((tmp_path / 'report_budgets.json').read_text())
+    assert budgets == {'0.0012': {'tiny': curve[0]['segm_mAP']}, '1': {}}
     assert '| tiny | 2 | 4 |' in table and '0.00' in table
     assert (tmp_path / 'report.png').stat().st_size > 1000
     scalars = sorted(work.glob('*/vis_data/scalars.json'))[0]

@@ -191,3 +191,43 @@ def test_pareto_front_and_chart(tmp_path):
     # z has no AP: left out; x (0.2 s, 0.3) and y (0.1 s, 0.1) both on it
     assert 'Pareto front (latency vs AP): y, x' in table
     assert (tmp_path / 'pareto.png').stat().st_size > 5000
+
+
+def test_pareto_chart_uses_ratios_within_each_run(tmp_path):
+    """tools/pareto_chart.py: each config's fastest runtime over the
+    reference's fastest in the same repetition (median over repetitions),
+    from the first file that has it; a config no file measured is an
+    error that names it."""
+    lat = lambda t: {'total': t}  # noqa: E731
+
+    def res(**runtimes):
+        return {'sizes': {'640x640': {'latency': {
+            rt: lat(t) for rt, t in runtimes.items()}}}}
+
+    # run 1: the machine is slow in its second repetition (all x2)
+    one = {'repeats': [
+        {'ref': res(onnxruntime=0.2, openvino=0.4), 'a': res(openvino=0.1)},
+        {'ref': res(onnxruntime=0.4, openvino=0.8), 'a': res(openvino=0.2)},
+        {'ref': res(onnxruntime=0.2), 'a': res(onnxruntime=0.3,
+                                               openvino=0.15)}]}
+    two = {'results': {'ref': res(onnxruntime=1.0),
+                       'b': res(onnxruntime=3.0, openvino=2.0),
+                       'a': res(onnxruntime=9.0)}}
+    for name, data in (('one', one), ('two', two)):
+        (tmp_path / f'{name}.json').write_text(json.dumps(data))
+    (tmp_path / 'ap.json').write_text(json.dumps(
+        {'a': 0.1, 'b': 0.3, 'ref': 0.2}))
+    args = ['--benchmarks', str(tmp_path / 'one.json'),
+            str(tmp_path / 'two.json'), '--reference', 'ref', '--size',
+            '640x640', '--ap', str(tmp_path / 'ap.json'), '--out',
+            str(tmp_path / 'chart')]
+    table = _run('pareto_chart.py', *args)
+    assert '| a | openvino | 0.50x (0.50-0.75, n=3) | 0.100 | yes |' in table
+    assert '| b | openvino | 2.00x (2.00-2.00, n=1) | 0.300 | yes |' in table
+    assert '| ref | onnxruntime | 1.00x' in table
+    assert 'Pareto front: a, ref, b' in table
+    assert (tmp_path / 'chart.png').stat().st_size > 5000
+    (tmp_path / 'ap.json').write_text(json.dumps({'c': 0.1}))
+    proc = subprocess.run([sys.executable, 'tools/pareto_chart.py', *args],
+                          capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode != 0 and "measured 'c'" in proc.stderr

@@ -11,7 +11,8 @@ hours are iterations x a clean s/iter measured alone
 benchmark's json and ``--speed-entry CURVE=ENTRY`` to say which of its
 entries times which curve, or ``--s-per-iter-value CURVE=SECONDS``.
 ``--budgets 1 2 4`` adds each curve's segm mAP at those CPU hours and the
-best model at each.
+best model at each (also as ``<out>_budgets.json``, the ``--ap`` of
+tools/pareto_chart.py).
 """
 import argparse
 import json
@@ -107,6 +108,13 @@ def main(argv: Optional[List[str]] = None) -> str:
             raise SystemExit('error: --budgets needs seconds per iteration '
                              '(--speed-entry or --s-per-iter-value)')
         report += '\n' + budget_table(records, spi, args.budgets)
+        at = {f'{h:g}': {n: p['segm_mAP'] for n in records if n in spi
+                         for p in [at_budget(records[n]['curve'], spi[n], h)]
+                         if p and records[n]['curve'][-1]['iter'] * spi[n]
+                         >= h * 0.97 * 3600}
+              for h in args.budgets}
+        with open(args.out + '_budgets.json', 'w') as f:
+            json.dump(at, f, indent=1)  # tools/pareto_chart.py --ap
     with open(args.out + '.md', 'w') as f:
         f.write(report)
     plot(records, spi, args.out + '.png', args.title)

@@ -249,3 +249,55 @@ def plot(results: Dict[str, dict], size: str, runtime: str,
     fig.tight_layout()
     fig.savefig(path, dpi=80)
     plt.close(fig)
+
+
+def fastest_ratio(repeats: List[Dict[str, dict]], name: str, reference: str,
+                  size: str, runtimes: List[str]
+                  ) -> Optional[Tuple[List[float], List[str]]]:
+    """Latency of ``name`` in its fastest runtime over that of ``reference``
+    in its own fastest runtime, per repetition that measured both (ratios
+    within one run: these machines drift between runs).
+
+    Returns:
+        (ratios, the fastest runtime of ``name`` in each), or None.
+    """
+    ratios, picked = [], []
+    for results in repeats:
+        if name not in results or reference not in results:
+            continue
+        ours = {rt: _latency(results[name], size, rt) for rt in runtimes}
+        theirs = [_latency(results[reference], size, rt) for rt in runtimes]
+        ours = {rt: t for rt, t in ours.items() if t}
+        theirs = [t for t in theirs if t]
+        if ours and theirs:
+            rt = min(ours, key=ours.get)
+            ratios.append(ours[rt] / min(theirs))
+            picked.append(rt)
+    return (ratios, picked) if ratios else None
+
+
+def plot_front(points: Dict[str, Tuple[float, float]], xlabel: str,
+               path: str, labels: Optional[Dict[str, str]] = None,
+               title: str = '') -> List[str]:
+    """Scatter of (x = latency, y = AP) with the Pareto front drawn; returns
+    the front's names."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    front = pareto_front(points)
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    for name, (t, a) in points.items():
+        ax.scatter(t, a, c='tab:red' if name in front else 'tab:gray')
+        ax.annotate((labels or {}).get(name, name), (t, a), fontsize=7,
+                    xytext=(3, 3), textcoords='offset points')
+    ax.plot([points[n][0] for n in front], [points[n][1] for n in front],
+            c='tab:red', lw=1, label='Pareto front')
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel('val segm mAP')
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return front
