@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # int8 variants of a trained model against its fp32 export, on rice val:
 # bbox/segm AP of each (feather_runtime, the runtime it is meant for) and
-# its file size. Default model: the Feather GN-all long run's latest
-# checkpoint (docs/curves.md). Writes docs/benchmark/int8_rice/<variant>.json.
-#   bash docs/benchmark/int8_rice.sh [CONFIG CHECKPOINT]
+# its file size. Writes OUT_DIR/<variant>.json.
+#   bash docs/benchmark/int8_rice.sh [CONFIG CHECKPOINT OUT_DIR]
+# Default: the tiny Feather long run's committed checkpoint copy
+# (docs/curves.md) into docs/benchmark/int8_rice_tiny. The Feather GN-all
+# results in docs/benchmark/int8_rice/ came from that run's iteration-1000
+# checkpoint, which is gone with the machine that trained it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-CFG=${1:-configs/feather_mask_rcnn/ablations/mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py}
-CKPT=${2:-$(cat work_dirs/curves/feather_rice/last_checkpoint)}
-OUT=docs/benchmark/int8_rice
-TMP=work_dirs/int8_rice
+CFG=${1:-configs/feather_mask_rcnn/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py}
+CKPT=${2:-docs/curves/resume/tiny_rice.pth}
+OUT=${3:-docs/benchmark/int8_rice_tiny}
+if [ ! -f "$CKPT" ]; then
+  echo "error: checkpoint $CKPT not found; train the model first (bash docs/curves/run.sh) or pass CONFIG CHECKPOINT OUT_DIR" >&2
+  exit 2
+fi
+TMP=work_dirs/int8_rice/$(basename "$OUT")
 mkdir -p "$OUT" "$TMP"
 RICE=data/rice_leaf_disease
 CALIB=$(ls $RICE/images/*.jpg | head -8)
