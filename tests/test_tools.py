@@ -231,3 +231,6 @@ def test_pareto_chart_uses_ratios_within_each_run(tmp_path):
     proc = subprocess.run([sys.executable, 'tools/pareto_chart.py', *args],
                           capture_output=True, text=True, cwd=REPO_ROOT)
     assert proc.returncode != 0 and "measured 'c'" in proc.stderr
+    (tmp_path / 'ap.json').write_text(json.dumps({'c': 0.1, 'a': 0.1}))
+    table = _run('pareto_chart.py', *args, '--allow-missing')
+    assert 'Pareto front: a' in table and 'left out: c' in table

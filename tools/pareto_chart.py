@@ -43,6 +43,9 @@ def main(argv: Optional[List[str]] = None) -> str:
                         metavar='AP_NAME=CONFIG',
                         help='names of --ap that differ from the benchmark')
     parser.add_argument('--out', required=True, help='path without suffix')
+    parser.add_argument('--allow-missing', action='store_true',
+                        help='leave out (and list) configs of --ap that no '
+                        'benchmark measured, instead of failing')
     parser.add_argument('--title', default='')
     args = parser.parse_args(argv)
     with open(args.ap) as f:
@@ -54,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> str:
         ap = ap[args.budget]
     rename = dict(item.split('=', 1) for item in args.rename)
     ap = {rename.get(k, k): v for k, v in ap.items()}
-    points, rows, labels = {}, [], {}
+    points, rows, labels, missing = {}, [], {}, []
     for name, value in ap.items():
         for path in args.benchmarks:
             with open(path) as f:
@@ -65,6 +68,9 @@ def main(argv: Optional[List[str]] = None) -> str:
             if found:
                 break
         else:
+            if args.allow_missing:
+                missing.append(name)
+                continue
             raise SystemExit(
                 f'error: no file of --benchmarks measured {name!r} next to '
                 f'{args.reference!r} at {args.size} in {args.runtimes}; '
@@ -88,6 +94,9 @@ def main(argv: Optional[List[str]] = None) -> str:
                   f'{value:.3f} | {"yes" if name in front else ""} | '
                   f'{path} |\n')
     table += f'\nPareto front: {", ".join(front)}\n'
+    if missing:
+        table += (f'\nNot measured at {args.size} next to {args.reference}, '
+                  f'left out: {", ".join(missing)}\n')
     with open(args.out + '.md', 'w') as f:
         f.write(table)
     print(table)
