@@ -90,6 +90,11 @@ def test_curve_hook_records_and_resumes(tmp_path):
     assert points[1]['train_seconds'] > points[0]['train_seconds'] > 0
     for p in points:
         assert 0.0 <= p['segm_mAP'] <= 1.0 and 0.0 <= p['bbox_mAP'] <= 1.0
+    # s_per_iter: median of the 2 iterations since the previous point
+    spent = [points[0]['train_seconds'],
+             points[1]['train_seconds'] - points[0]['train_seconds']]
+    for p, seconds in zip(points, spent):
+        assert 2 * p['s_per_iter'] == pytest.approx(seconds, abs=0.15)
 
 
 def test_curve_hook_stops_at_plateau(tmp_path, monkeypatch):

@@ -2,6 +2,7 @@
 import json
 import os
 import os.path as osp
+import statistics
 import time
 from typing import Dict, List, Optional
 
@@ -35,8 +36,10 @@ class TrainingCurveHook(Hook):
     """Record a learning curve, one point per validation, and optionally stop
     training at its plateau.
 
-    Each point holds the iteration, the validation metrics and the
-    cumulative training seconds (validation excluded). The curve travels in
+    Each point holds the iteration, the validation metrics, the cumulative
+    training seconds (validation excluded) and the median seconds of the
+    iterations since the previous point (``s_per_iter``: a clean speed only
+    when the run had the machine to itself). The curve travels in
     every checkpoint, so ``--resume`` continues it from the checkpoint's
     iteration (points after it, from an interrupted run, are dropped), and
     it is rewritten to ``out_file`` after each validation.
@@ -72,6 +75,7 @@ class TrainingCurveHook(Hook):
         self.curve: List[dict] = []
         self.train_seconds = 0.0
         self._last: Optional[float] = None
+        self._window: List[float] = []
         self.stopped: Optional[str] = None
 
     def _path(self, runner) -> str:
@@ -86,6 +90,7 @@ class TrainingCurveHook(Hook):
         now = time.perf_counter()
         if self._last is not None:
             self.train_seconds += now - self._last
+            self._window.append(now - self._last)
         self._last = now
 
     def before_val(self, runner) -> None:
@@ -97,6 +102,9 @@ class TrainingCurveHook(Hook):
             return  # a standalone val/test run: no curve point
         point = dict(iter=runner.iter, train_seconds=round(
             self.train_seconds, 1))
+        if self._window:
+            point['s_per_iter'] = round(statistics.median(self._window), 3)
+            self._window = []
         for key, name in self.metrics.items():
             point[key] = float(metrics.get(name, float('nan')))
         self.curve = [p for p in self.curve if p['iter'] < point['iter']]
