@@ -234,3 +234,26 @@ def test_pareto_chart_uses_ratios_within_each_run(tmp_path):
     (tmp_path / 'ap.json').write_text(json.dumps({'c': 0.1, 'a': 0.1}))
     table = _run('pareto_chart.py', *args, '--allow-missing')
     assert 'Pareto front: a' in table and 'left out: c' in table
+
+
+def test_curves_report_budgets_carry_a_plateau(tmp_path):
+    """At a CPU budget past a curve's end: its plateau value if the run
+    stopped at its plateau, else 'not reached' (and left out of the json)."""
+    pts = lambda *segm: [dict(iter=100 * (i + 1), segm_mAP=v,  # noqa: E731
+                              bbox_mAP=v, train_seconds=1.0)
+                         for i, v in enumerate(segm)]
+    (tmp_path / 'fast.json').write_text(json.dumps(
+        dict(meta={}, curve=pts(0.1, 0.2, 0.21), stopped='plateau')))
+    (tmp_path / 'slow.json').write_text(json.dumps(
+        dict(meta={}, curve=pts(0.05, 0.3), stopped=None)))
+    table = _run('curves_report.py', str(tmp_path / 'fast.json'),
+                 str(tmp_path / 'slow.json'), '--out', str(tmp_path / 'r'),
+                 '--s-per-iter-value', 'fast=18', 'slow=36',
+                 '--budgets', '1', '2', '3')
+    # 1 h = 200 iterations of fast, 100 of slow
+    assert '| 1 | 0.200 (200) | 0.050 (100) | fast |' in table
+    assert '| 2 | 0.210 (plateau at 300) | 0.300 (200) | slow |' in table
+    assert '| 3 | 0.210 (plateau at 300) | not reached | fast (of those ' \
+        'reached) |' in table
+    budgets = json.loads((tmp_path / 'r_budgets.json').read_text())
+    assert budgets['3'] == {'fast': 0.21}

@@ -108,11 +108,7 @@ def main(argv: Optional[List[str]] = None) -> str:
             raise SystemExit('error: --budgets needs seconds per iteration '
                              '(--speed-entry or --s-per-iter-value)')
         report += '\n' + budget_table(records, spi, args.budgets)
-        at = {f'{h:g}': {n: p['segm_mAP'] for n in records if n in spi
-                         for p in [at_budget(records[n]['curve'], spi[n], h)]
-                         if p and records[n]['curve'][-1]['iter'] * spi[n]
-                         >= h * 0.97 * 3600}
-              for h in args.budgets}
+        at = {f'{h:g}': budget_values(records, spi, h) for h in args.budgets}
         with open(args.out + '_budgets.json', 'w') as f:
             json.dump(at, f, indent=1)  # tools/pareto_chart.py --ap
     with open(args.out + '.md', 'w') as f:
@@ -131,6 +127,24 @@ def at_budget(curve: List[dict], s_per_iter: float,
     return inside[-1] if inside else None
 
 
+def budget_values(records: Dict[str, dict], spi: Dict[str, float],
+                  hours: float) -> Dict[str, float]:
+    """Curve -> segm mAP at ``hours`` for the curves that reached it or
+    stopped at their plateau before it."""
+    out = {}
+    for name, rec in records.items():
+        curve = rec['curve']
+        if name not in spi or not curve:
+            continue
+        if curve[-1]['iter'] * spi[name] >= hours * 0.97 * 3600:
+            point = at_budget(curve, spi[name], hours)
+            if point:
+                out[name] = point['segm_mAP']
+        elif rec.get('stopped') == 'plateau':
+            out[name] = curve[-1]['segm_mAP']
+    return out
+
+
 def budget_table(records: Dict[str, dict], spi: Dict[str, float],
                  budgets: List[float]) -> str:
     """Markdown: segm mAP (iteration) of each curve at each CPU budget and
@@ -145,7 +159,13 @@ def budget_table(records: Dict[str, dict], spi: Dict[str, float],
             curve = records[name]['curve']
             point = at_budget(curve, spi[name], hours)
             end = curve[-1]['iter'] * spi[name] / 3600 if curve else 0
-            if end < hours * 0.97:
+            if end < hours * 0.97 and records[name].get('stopped') == \
+                    'plateau':
+                # a run stopped at its plateau: more time buys nothing
+                cells.append(f'{curve[-1]["segm_mAP"]:.3f} (plateau at '
+                             f'{curve[-1]["iter"]})')
+                scores[name] = curve[-1]['segm_mAP']
+            elif end < hours * 0.97:
                 cells.append('not reached')
             elif point is None:
                 cells.append('no evaluation yet')

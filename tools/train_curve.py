@@ -54,7 +54,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--min-iters', type=int, default=0,
                         help='never stop at a plateau before this')
     parser.add_argument('--no-stop', action='store_true',
-                        help='run to --max-iters even after a plateau')
+                        help='run to --max-iters even after a plateau (also '
+                        'continues a run that stopped at one)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument(
         '--portable',
@@ -151,7 +152,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if osp.isfile(args.out):
         with open(args.out) as f:
             done = json.load(f)
-        if done.get('stopped') == 'plateau':
+        if done.get('stopped') == 'plateau' and not args.no_stop:
             print(f'{args.out}: already stopped at its plateau '
                   f'(iteration {done["curve"][-1]["iter"]}); nothing to do.')
             return done
