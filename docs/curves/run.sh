@@ -24,7 +24,7 @@ run() { name=$1; cfg=$2; shift 2
 #   run feather_rice $C/ablations/mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py \
 #       --max-iters 3400 --val-interval 200 --restart
 # RTMDet-Ins-tiny (0.591 s/iter): 25000 iterations of schedule (4.1 CPU-hours),
-# curve to 13000 (2.13 CPU-hours).
+# curve to 13000; stopped at its plateau (the rule) at 4500: add --no-stop to go on.
 run rtmdet-ins-tiny_rice configs/rtmdet_ins/rtmdet-ins_tiny_scratch-cpu-1xb2-300it_rice-leaf.py \
     --max-iters 25000 --stop-at 13000 --val-interval 500 \
     --portable docs/curves/resume/rtmdet-ins-tiny_rice.pth
