@@ -29,7 +29,8 @@ run rtmdet-ins-tiny_rice configs/rtmdet_ins/rtmdet-ins_tiny_scratch-cpu-1xb2-300
     --max-iters 25000 --stop-at 13000 --val-interval 500 \
     --portable docs/curves/resume/rtmdet-ins-tiny_rice.pth
 # The tiny Feather of the CPU latency line, with its shipped rice recipe
-# (0.752 s/iter): 19700 iterations of schedule, curve to 10500 (2.19 CPU-hours).
+# (0.752 s/iter): 19700 iterations of schedule, curve to 10500 (2.19 CPU-hours);
+# at 2000 (committed copy) when a session ended.
 run tiny_rice $C/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py \
     --max-iters 19700 --stop-at 10500 --val-interval 500 \
     --portable docs/curves/resume/tiny_rice.pth
