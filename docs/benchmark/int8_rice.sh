@@ -31,9 +31,9 @@ evaluate() { name=$1 model=$2 backend=$3
 [ -f $TMP/fp32.onnx ] || $PY tools/export_onnx.py "$CFG" --checkpoint "$CKPT" --out $TMP/fp32.onnx
 evaluate fp32 $TMP/fp32.onnx onnxruntime
 evaluate fp32-openvino $TMP/fp32.onnx openvino
-export_variant qdq-u8s8 --int8 $TMP/qdq-u8s8.onnx
-export_variant qdq-s8s8 --int8 $TMP/qdq-s8s8.onnx --int8-types s8s8
-export_variant qdq-u8s8-rr --int8 $TMP/qdq-u8s8-rr.onnx --reduce-range
+export_variant qdq-u8s8 --int8 $TMP/qdq-u8s8.onnx --int8-format qdq
+export_variant qdq-s8s8 --int8 $TMP/qdq-s8s8.onnx --int8-types s8s8 --int8-format qdq
+export_variant qdq-u8s8-rr --int8 $TMP/qdq-u8s8-rr.onnx --reduce-range --int8-format qdq
 export_variant qoperator-u8s8 --int8 $TMP/qoperator-u8s8.onnx --int8-format qoperator
 export_variant openvino-nncf --int8-openvino $TMP/openvino-nncf.xml
 for v in qdq-u8s8 qdq-s8s8 qdq-u8s8-rr qoperator-u8s8; do
