@@ -18,7 +18,7 @@ import argparse
 import json
 import os.path as osp
 import statistics
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -79,7 +79,12 @@ def main(argv: Optional[List[str]] = None) -> str:
     records = {}
     for path in args.curves:
         with open(path) as f:
-            records[osp.splitext(osp.basename(path))[0]] = json.load(f)
+            record = json.load(f)
+        if not isinstance(record, dict) or 'curve' not in record:
+            raise SystemExit(f'error: {path} is not a curve of '
+                             'tools/train_curve.py (no "curve" key); leave '
+                             'it out of the curve files')
+        records[osp.splitext(osp.basename(path))[0]] = record
     head = ('| run | points | last iter | segm mAP (last) | bbox mAP (last) '
             '| best segm mAP (iter) | plateau | CPU h (last) |\n'
             '|---|---|---|---|---|---|---|---|\n')
@@ -127,51 +132,44 @@ def at_budget(curve: List[dict], s_per_iter: float,
     return inside[-1] if inside else None
 
 
+def budget_cell(rec: dict, s_per_iter: float,
+                hours: float) -> Tuple[str, Optional[float]]:
+    """What a curve says at a CPU budget: table text and segm mAP (None
+    when it says nothing). A run stopped at its plateau keeps its last value
+    at later budgets; any other curve that ends before the budget (by more
+    than 3%) cannot say what that budget buys."""
+    curve = rec['curve']
+    end = curve[-1]['iter'] * s_per_iter / 3600 if curve else 0
+    if end < hours * 0.97:
+        if rec.get('stopped') == 'plateau':
+            last = curve[-1]
+            return (f'{last["segm_mAP"]:.3f} (plateau at {last["iter"]})',
+                    last['segm_mAP'])
+        return 'not reached', None
+    point = at_budget(curve, s_per_iter, hours)
+    if point is None:
+        return 'no evaluation yet', None
+    return f'{point["segm_mAP"]:.3f} ({point["iter"]})', point['segm_mAP']
+
+
 def budget_values(records: Dict[str, dict], spi: Dict[str, float],
                   hours: float) -> Dict[str, float]:
-    """Curve -> segm mAP at ``hours`` for the curves that reached it or
-    stopped at their plateau before it."""
-    out = {}
-    for name, rec in records.items():
-        curve = rec['curve']
-        if name not in spi or not curve:
-            continue
-        if curve[-1]['iter'] * spi[name] >= hours * 0.97 * 3600:
-            point = at_budget(curve, spi[name], hours)
-            if point:
-                out[name] = point['segm_mAP']
-        elif rec.get('stopped') == 'plateau':
-            out[name] = curve[-1]['segm_mAP']
-    return out
+    """Curve -> segm mAP at ``hours``, for the curves that say one."""
+    cells = {n: budget_cell(records[n], spi[n], hours)[1]
+             for n in records if n in spi}
+    return {n: v for n, v in cells.items() if v is not None}
 
 
 def budget_table(records: Dict[str, dict], spi: Dict[str, float],
                  budgets: List[float]) -> str:
     """Markdown: segm mAP (iteration) of each curve at each CPU budget and
-    the best curve there. A curve that ends before a budget (by more than
-    3%) cannot say what that budget buys: 'not reached'."""
+    the best curve there."""
     names = [n for n in records if n in spi]
     lines = ['| CPU hours | ' + ' | '.join(names) + ' | best |',
              '|---' * (len(names) + 2) + '|']
     for hours in budgets:
-        cells, scores = [], {}
-        for name in names:
-            curve = records[name]['curve']
-            point = at_budget(curve, spi[name], hours)
-            end = curve[-1]['iter'] * spi[name] / 3600 if curve else 0
-            if end < hours * 0.97 and records[name].get('stopped') == \
-                    'plateau':
-                # a run stopped at its plateau: more time buys nothing
-                cells.append(f'{curve[-1]["segm_mAP"]:.3f} (plateau at '
-                             f'{curve[-1]["iter"]})')
-                scores[name] = curve[-1]['segm_mAP']
-            elif end < hours * 0.97:
-                cells.append('not reached')
-            elif point is None:
-                cells.append('no evaluation yet')
-            else:
-                cells.append(f'{point["segm_mAP"]:.3f} ({point["iter"]})')
-                scores[name] = point['segm_mAP']
+        cells = [budget_cell(records[n], spi[n], hours)[0] for n in names]
+        scores = budget_values(records, spi, hours)
         best = max(scores, key=scores.get) if scores else '-'
         if scores and len(scores) < len(names):
             best += ' (of those reached)'

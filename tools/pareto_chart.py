@@ -58,12 +58,14 @@ def main(argv: Optional[List[str]] = None) -> str:
     rename = dict(item.split('=', 1) for item in args.rename)
     ap = {rename.get(k, k): v for k, v in ap.items()}
     points, rows, labels, missing = {}, [], {}, []
+    benchmarks = {}
+    for path in args.benchmarks:
+        with open(path) as f:
+            data = json.load(f)
+        benchmarks[path] = data.get('repeats') or [data['results']]
     for name, value in ap.items():
-        for path in args.benchmarks:
-            with open(path) as f:
-                data = json.load(f)
-            found = fastest_ratio(data.get('repeats') or [data['results']],
-                                  name, args.reference, args.size,
+        for path, repeats in benchmarks.items():
+            found = fastest_ratio(repeats, name, args.reference, args.size,
                                   args.runtimes)
             if found:
                 break

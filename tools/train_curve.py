@@ -11,9 +11,10 @@ continues from the last checkpoint in --work-dir (mmengine's resume), with
 the curve so far. With --portable, a compact copy of each checkpoint is kept
 outside the work dir (commit it with the curve), and a run whose work dir is
 gone resumes from it. A curve that no checkpoint can continue is never
-overwritten unless --restart says so. Plateau: the last third of the run improved segm mAP by
-less than 5% relative (``--min-gain``); the run stops there (or at
---max-iters). The cosine schedule of the recipe is stretched to --max-iters.
+overwritten unless --restart says so. Plateau: the last third of the run
+improved segm mAP by less than 5% relative (``--min-gain``); the run stops
+there (or at --max-iters, or at --stop-at for now). The cosine schedule of
+the recipe is stretched to --max-iters.
 """
 import argparse
 import json

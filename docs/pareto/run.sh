@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-$PY tools/curves_report.py docs/curves/*.json --out docs/curves/rice \
+$PY tools/curves_report.py docs/curves/*_rice.json --out docs/curves/rice \
     --s-per-iter docs/training_speed/rice_speed.json docs/training_speed/rice_speed_tiny.json \
     --speed-entry feather_rice=feather-gn rtmdet-ins-tiny_rice=rtmdet tiny_rice=tiny \
     --budgets 0.25 0.5 1 2
