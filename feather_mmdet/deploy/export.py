@@ -251,6 +251,8 @@ def export_onnx(config: Union[str, Config],
     from mmdeploy.apis.onnx import export
     from mmdeploy.codebase import import_codebase
     from mmdeploy.utils import Codebase
+
+    from .postprocess import mmdet_postprocess
     import_codebase(Codebase.MMDET)
     sample = DetDataSample(
         metainfo=dict(
@@ -264,7 +266,7 @@ def export_onnx(config: Union[str, Config],
     with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
         prefix = osp.join(tmp, 'end2end')
         try:
-            with mmdeploy_context():
+            with mmdeploy_context(), mmdet_postprocess():
                 export(
                     model,
                     torch.zeros(1, 3, h, w),
