@@ -119,3 +119,33 @@ def test_train_curve_portable_copy_resumes_in_a_fresh_work_dir(tmp_path):
     _run([sys.executable, 'tools/export_onnx.py', TINY_CONFIG, '--checkpoint',
           str(copy), '--out', str(onnx)])
     assert onnx.stat().st_size > 100_000
+
+
+@pytest.mark.slow
+def test_train_curve_on_a_fraction_of_the_training_images(tmp_path):
+    """--train-fraction trains on the study's nested subset (written to the
+    work dir, recorded in the curve); a fraction outside (0, 1] is refused."""
+    from feather_mmdet.analysis.study import nested_subsets
+    from mmengine.config import Config
+    out, work = tmp_path / 'half.json', tmp_path / 'work'
+    _run([sys.executable, 'tools/train_curve.py', TINY_CONFIG, '--max-iters',
+          '1', '--val-interval', '1', '--out', str(out), '--work-dir',
+          str(work), '--train-fraction', '0.5', '--subset-seed', '3'])
+    meta = json.loads(out.read_text())['meta']
+    data = Config.fromfile(TINY_CONFIG).train_dataloader.dataset
+    with open(osp.join(REPO_ROOT, data.data_root, data.ann_file)) as f:
+        ids = [im['id'] for im in json.load(f)['images']]
+    want = nested_subsets(ids, [0.5], 3)[0.5]
+    assert (meta['train_fraction'], meta['subset_seed']) == (0.5, 3)
+    assert (meta['train_images'], meta['train_images_all']) == (
+        len(want), len(ids)) and len(want) < len(ids)
+    subset = work / 'train_0.5_seed3.json'
+    assert sorted(im['id'] for im in json.loads(subset.read_text())
+                  ['images']) == want
+    dumped = Config.fromfile(next(work.glob('*.py')))  # what mmengine ran
+    assert dumped.train_dataloader.dataset.ann_file == str(subset)
+    bad = subprocess.run(
+        [sys.executable, 'tools/train_curve.py', TINY_CONFIG, '--max-iters',
+         '2', '--train-fraction', '1.5', '--out', str(tmp_path / 'x.json')],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert bad.returncode == 2 and '--train-fraction' in bad.stderr

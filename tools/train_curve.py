@@ -67,6 +67,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         '--restart', action='store_true',
         help='start from iteration 0 even though --out holds a curve that '
         'no checkpoint can resume (overwrites that curve)')
+    parser.add_argument(
+        '--train-fraction', type=float,
+        help='train on this fraction of the training images (the nested '
+        'random subset of tools/study_data_efficiency.py, drawn with '
+        '--subset-seed; its annotation file is written to the work dir)')
+    parser.add_argument('--subset-seed', type=int, default=0)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, as for mmdet tools/train.py')
     args = parser.parse_args(argv)
@@ -80,6 +86,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
             and args.stop_at % args.val_interval == 0):
         parser.error('--stop-at must be a multiple of --val-interval, at '
                      'most --max-iters (its curve point and checkpoint)')
+    if args.train_fraction is not None and not 0 < args.train_fraction <= 1:
+        parser.error('--train-fraction must be in (0, 1], e.g. 0.25')
     if args.max_iters < 1 or not 1 <= args.val_interval <= args.max_iters:
         parser.error('need --max-iters >= 1 and 1 <= --val-interval <= '
                      '--max-iters')
@@ -96,6 +104,9 @@ def curve_config(args: argparse.Namespace) -> Config:
     cfg.work_dir = osp.abspath(
         args.work_dir or osp.join(REPO, 'work_dirs', 'curves', name))
     cfg.randomness = dict(seed=args.seed)
+    subset = {}
+    if args.train_fraction is not None:
+        subset = train_subset(cfg, args.train_fraction, args.subset_seed)
     set_max_iters(cfg, args.max_iters)  # cosine to the cap, warm-up inside
     cfg.train_cfg.val_interval = args.val_interval
     if args.stop_at:
@@ -106,7 +117,7 @@ def curve_config(args: argparse.Namespace) -> Config:
     meta = dict(
         config=osp.relpath(osp.abspath(args.config), REPO),
         cfg_options=args.cfg_options or {}, max_iters=args.max_iters,
-        val_interval=args.val_interval, seed=args.seed,
+        val_interval=args.val_interval, seed=args.seed, **subset,
         command=' '.join(['python', 'tools/train_curve.py'] + sys.argv[1:]))
     cfg.custom_hooks = list(cfg.get('custom_hooks', [])) + [
         dict(type='TrainingCurveHook', out_file=osp.abspath(args.out),
@@ -120,6 +131,26 @@ def curve_config(args: argparse.Namespace) -> Config:
     cfg.resume = resume_point(args, cfg.work_dir)
     cfg.visualizer.name = f'curve-{name}'
     return cfg
+
+
+def train_subset(cfg: Config, fraction: float, seed: int) -> dict:
+    """Point the training set at a ``fraction`` of its images (written to
+    the work dir); returns what the curve's record says about it."""
+    from feather_mmdet.analysis.study import nested_subsets, write_subset
+    dataset = cfg.train_dataloader.dataset
+    ann = osp.join(dataset.get('data_root') or '', dataset.ann_file)
+    if not osp.isfile(ann):
+        raise SystemExit(f'--train-fraction: the training annotations {ann!r} '
+                         'do not exist')
+    with open(ann) as f:
+        coco = json.load(f)
+    ids = nested_subsets([im['id'] for im in coco['images']], [fraction],
+                         seed)[fraction]
+    dataset.ann_file = write_subset(
+        coco, ids,
+        osp.join(cfg.work_dir, f'train_{fraction:g}_seed{seed}.json'))
+    return dict(train_fraction=fraction, subset_seed=seed,
+                train_images=len(ids), train_images_all=len(coco['images']))
 
 
 def resume_point(args: argparse.Namespace, work_dir: str) -> bool:
