@@ -34,6 +34,9 @@ run rtmdet-ins-tiny_rice configs/rtmdet_ins/rtmdet-ins_tiny_scratch-cpu-1xb2-300
 run tiny_rice $C/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py \
     --max-iters 19700 --stop-at 10500 --val-interval 500 \
     --portable docs/curves/resume/tiny_rice.pth
-# Dense GN-all to Feather's 1800 of 3400 (~2.2 CPU-hours): one session's run.
+# Dense GN-all to Feather's 1800 of 3400: stopped at 1400 when a session ran
+# out (~4.97 s/iter in its own run, alone); its checkpoint is only in this
+# machine's work dir, so on another machine it would have to start over
+# (--restart). Its curve to 1400 is committed.
 run dense_rice $C/ablations/mask-rcnn_r50_fpn_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py \
     --max-iters 3400 --stop-at 1800 --val-interval 200
