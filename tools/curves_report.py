@@ -168,8 +168,9 @@ def budget_table(records: Dict[str, dict], spi: Dict[str, float],
     lines = ['| CPU hours | ' + ' | '.join(names) + ' | best |',
              '|---' * (len(names) + 2) + '|']
     for hours in budgets:
-        cells = [budget_cell(records[n], spi[n], hours)[0] for n in names]
-        scores = budget_values(records, spi, hours)
+        said = {n: budget_cell(records[n], spi[n], hours) for n in names}
+        cells = [text for text, _ in said.values()]
+        scores = {n: v for n, (_, v) in said.items() if v is not None}
         best = max(scores, key=scores.get) if scores else '-'
         if scores and len(scores) < len(names):
             best += ' (of those reached)'
