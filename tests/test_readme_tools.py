@@ -1,6 +1,7 @@
 """The README's other commands run as written: mmdet's analysis tools through
 `mim run`, and the learning-curve tools (train, resume, report)."""
 import json
+import os
 import os.path as osp
 import subprocess
 import sys
@@ -149,3 +150,64 @@ def test_train_curve_on_a_fraction_of_the_training_images(tmp_path):
          '2', '--train-fraction', '1.5', '--out', str(tmp_path / 'x.json')],
         capture_output=True, text=True, cwd=REPO_ROOT)
     assert bad.returncode == 2 and '--train-fraction' in bad.stderr
+
+
+def _script_calls(tmp_path, script):
+    """Run a docs/ run script with PY standing in for python: inline `-c`
+    snippets run, every other call is recorded (argv) instead of run."""
+    log, fake = tmp_path / 'calls.jsonl', tmp_path / 'py'
+    fake.write_text(
+        '#!/bin/sh\n'
+        f'if [ "$1" = "-c" ]; then exec {sys.executable} "$@"; fi\n'
+        f'exec {sys.executable} -c "import json,sys; '
+        f"open('{log}', 'a').write(json.dumps(sys.argv[1:]) + chr(10))\" "
+        '"$@"\n')
+    fake.chmod(0o755)
+    _run(['bash', script], env={**os.environ, 'PY': str(fake)})
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.mark.parametrize('script', ['docs/curves/run.sh',
+                                    'docs/curves/less_data.sh'])
+def test_long_run_scripts_call_train_curve_validly(tmp_path, script):
+    """The README's long-run scripts: every call is tools/train_curve.py
+    with arguments its parser accepts (configs exist, --stop-at fits the
+    schedule), one curve per call, and each --portable copy a run resumes
+    from is committed."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_curve', osp.join(REPO_ROOT, 'tools', 'train_curve.py'))
+    train_curve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_curve)
+    calls = _script_calls(tmp_path, script)
+    assert calls and all(c[0] == 'tools/train_curve.py' for c in calls)
+    cwd = os.getcwd()
+    try:
+        os.chdir(REPO_ROOT)
+        args = [train_curve.parse_args(c[1:]) for c in calls]
+    finally:
+        os.chdir(cwd)
+    assert len({a.out for a in args}) == len(args)
+    for a in args:
+        if a.portable:
+            assert osp.isfile(a.portable), a.portable
+
+
+@pytest.mark.slow
+def test_pareto_script_reproduces_the_committed_report(tmp_path):
+    """`bash docs/pareto/run.sh` (OUT=DIR) rebuilds docs/curves/rice.md and
+    the charts' tables from the committed curves and benchmark: the committed
+    ones are current, and every curve that reaches 2 CPU-hours has a latency
+    (the names of the curves and of the benchmark's configs match)."""
+    _run(['bash', 'docs/pareto/run.sh'], env={**os.environ, 'OUT': str(
+        tmp_path), 'PY': sys.executable})
+    docs = osp.join(REPO_ROOT, 'docs')
+    for rel in ['curves/rice.md', 'curves/rice_budgets.json',
+                'pareto/rice_2h_640x640.md', 'pareto/rice_0.25h_416x416.md']:
+        with open(osp.join(docs, rel)) as f:
+            assert (tmp_path / rel).read_text() == f.read(), rel
+    table = (tmp_path / 'pareto' / 'rice_2h_640x640.md').read_text()
+    assert 'left out' not in table
+    for name in ('mask-rcnn_r50-dws_fpn_dws-mask_gn-all',
+                 'mask-rcnn_r50_fpn_gn-all', 'rtmdet-ins_tiny'):
+        assert f'| {name}' in table
