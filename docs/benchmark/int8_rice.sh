@@ -41,6 +41,8 @@ for v in qdq-u8s8 qdq-s8s8 qdq-u8s8-rr qoperator-u8s8; do
 done
 evaluate openvino-nncf $TMP/openvino-nncf.xml openvino
 echo "checkpoint: $CKPT" > $OUT/checkpoint.txt
+$PY -c "import sys, torch; print('iteration:', torch.load(sys.argv[1], map_location='cpu', weights_only=False)['meta']['iter'])" \
+    "$CKPT" >> $OUT/checkpoint.txt
 for f in $OUT/*.json; do
   $PY -c "import json,sys; m=json.load(open(sys.argv[1])); print(sys.argv[1], 'bbox', m.get('bbox_mAP'), 'segm', m.get('segm_mAP'))" "$f"
 done
