@@ -169,7 +169,8 @@ def _script_calls(tmp_path, script):
 
 @pytest.mark.parametrize('script', ['docs/curves/run.sh',
                                     'docs/curves/less_data.sh'])
-def test_long_run_scripts_call_train_curve_validly(tmp_path, script):
+def test_long_run_scripts_call_train_curve_validly(tmp_path, monkeypatch,
+                                                   script):
     """The README's long-run scripts: every call is tools/train_curve.py
     with arguments its parser accepts (configs exist, --stop-at fits the
     schedule), one curve per call, and each --portable copy a run resumes
@@ -181,12 +182,8 @@ def test_long_run_scripts_call_train_curve_validly(tmp_path, script):
     spec.loader.exec_module(train_curve)
     calls = _script_calls(tmp_path, script)
     assert calls and all(c[0] == 'tools/train_curve.py' for c in calls)
-    cwd = os.getcwd()
-    try:
-        os.chdir(REPO_ROOT)
-        args = [train_curve.parse_args(c[1:]) for c in calls]
-    finally:
-        os.chdir(cwd)
+    monkeypatch.chdir(REPO_ROOT)  # the scripts' paths are relative to it
+    args = [train_curve.parse_args(c[1:]) for c in calls]
     assert len({a.out for a in args}) == len(args)
     for a in args:
         if a.portable:
