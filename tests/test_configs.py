@@ -265,3 +265,22 @@ def test_tiny_rice_recipe_has_the_tiny_model():
         model.roi_head.bbox_head.pop('num_classes')
         model.roi_head.mask_head.pop('num_classes')
     assert rice == coco
+
+
+def test_tiny_rice_test50_changes_only_test_proposals():
+    """The small-input variant reuses the tiny rice checkpoints: training,
+    data and weights are the tiny rice recipe's; only the test-time
+    proposal and detection counts shrink."""
+    name = ('mask-rcnn_r18-dws_fpn-dws-c128_{}_light-box_dws-mask-2x128_'
+            'scratch-cpu-1xb2-300it_rice-leaf.py')
+    base = config(name.format('rpn-dws'))
+    fast = config(name.format('rpn-dws-test50'))
+    rpn, rcnn = fast.model.test_cfg.rpn, fast.model.test_cfg.rcnn
+    assert (rpn.max_per_img, rcnn.max_per_img) == (50, 50)
+    assert rpn.max_per_img < base.model.test_cfg.rpn.max_per_img
+    for cfg in (base, fast):
+        cfg.model.pop('test_cfg')
+    assert base.model == fast.model
+    for key in ('train_dataloader', 'val_dataloader', 'train_cfg',
+                'optim_wrapper', 'param_scheduler'):
+        assert base[key] == fast[key], key
