@@ -23,19 +23,20 @@ run() { name=$1; cfg=$2; shift 2
 # a machine that is gone, so its curve ends there. To redo it from zero:
 #   run feather_rice $C/ablations/mask-rcnn_r50-dws_fpn_dws-mask_gn-all_scratch-cpu-1xb2-300it_rice-leaf.py \
 #       --max-iters 3400 --val-interval 200 --restart
+# The tiny Feather of the CPU latency line, with its shipped rice recipe
+# (0.752 s/iter): 19700 iterations of schedule, curve to 10500 (2.19 CPU-hours);
+# the rule's plateau at 4000 (0.84 CPU-hours, cosine at 90%) is as early as RTMDet's
+# was, so it goes on past it too (--no-stop; sessions took it to 7000). It runs first: it is
+# further from its 2-CPU-hour mark in wall time on a slow day than RTMDet is.
+run tiny_rice $C/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py \
+    --max-iters 19700 --stop-at 10500 --val-interval 500 --no-stop \
+    --portable docs/curves/resume/tiny_rice.pth
 # RTMDet-Ins-tiny (0.591 s/iter): 25000 iterations of schedule (4.1 CPU-hours),
 # curve to 13000; the rule's plateau at 4500 was too early to trust (cosine at 98%),
 # so it goes on past it (--no-stop; a session took it to 7500).
 run rtmdet-ins-tiny_rice configs/rtmdet_ins/rtmdet-ins_tiny_scratch-cpu-1xb2-300it_rice-leaf.py \
     --max-iters 25000 --stop-at 13000 --val-interval 500 --no-stop \
     --portable docs/curves/resume/rtmdet-ins-tiny_rice.pth
-# The tiny Feather of the CPU latency line, with its shipped rice recipe
-# (0.752 s/iter): 19700 iterations of schedule, curve to 10500 (2.19 CPU-hours);
-# the rule's plateau at 4000 (0.84 CPU-hours, cosine at 90%) is as early as RTMDet's
-# was, so it goes on past it too (--no-stop; a session took it to 4500).
-run tiny_rice $C/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py \
-    --max-iters 19700 --stop-at 10500 --val-interval 500 --no-stop \
-    --portable docs/curves/resume/tiny_rice.pth
 # Dense GN-all to Feather's 1800 of 3400: stopped at 1400 when a session ran
 # out (~4.97 s/iter in its own run, alone); its checkpoint is only in this
 # machine's work dir, so on another machine it would have to start over
