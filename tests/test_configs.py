@@ -189,6 +189,25 @@ def test_gn_feather_is_the_gn_dense_recipe_with_two_types_swapped():
     assert dense.model == feather.model
 
 
+def test_tiny_feather_is_the_tiny_dense_twin_with_four_types_swapped():
+    """The tiny line's depthwise-vs-dense pair differs in the conv types
+    only: same widths, heads, data and schedule."""
+    dense = Config.fromfile(osp.join(
+        CONFIG_DIR, 'ablations', 'mask-rcnn_r18_fpn-c128_light-box_mask-'
+        '2x128_scratch-cpu-1xb2-300it_rice-leaf.py'))
+    feather = config('mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_'
+                     'dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py')
+    assert dense.model != feather.model
+    dense.model.backbone.type = 'DepthwiseResNet'
+    dense.model.neck.type = 'DepthwiseFPN'
+    dense.model.rpn_head.type = 'DepthwiseRPNHead'
+    dense.model.roi_head.mask_head.type = 'DepthwiseFCNMaskHead'
+    assert dense.model == feather.model
+    for key in ('train_dataloader', 'val_dataloader', 'train_cfg',
+                'optim_wrapper', 'param_scheduler'):
+        assert dense[key] == feather[key], key
+
+
 _DATASET = re.compile(r'_(coco|fruits-nuts|rice-leaf)\.py$')
 # Keys a recipe gets from its schedule and runtime bases, never states.
 _SCHEDULE_RUNTIME = re.compile(

@@ -168,7 +168,8 @@ def _script_calls(tmp_path, script):
 
 
 @pytest.mark.parametrize('script', ['docs/curves/run.sh',
-                                    'docs/curves/less_data.sh'])
+                                    'docs/curves/less_data.sh',
+                                    'docs/curves/less_data_tiny.sh'])
 def test_long_run_scripts_call_train_curve_validly(tmp_path, monkeypatch,
                                                    script):
     """The README's long-run scripts: every call is tools/train_curve.py
