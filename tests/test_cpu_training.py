@@ -148,9 +148,28 @@ def test_benchmark_training_tool_side_by_side(tmp_path):
     assert record['entries']['b']['options'][
         'custom_hooks.3.channels_last'] is False
     assert [len(record['runs'][k]) for k in ('a', 'b')] == [2, 2]
+    assert record['cpu']['cpus'] >= 1 and record['cpu']['model']
     bad = subprocess.run(cmd[:2] + ['a=missing.py'], capture_output=True,
                          text=True)
     assert bad.returncode != 0 and 'does not exist' in bad.stderr
+
+
+def test_cpu_info_reads_the_instruction_sets(monkeypatch, tmp_path):
+    """cpu_info() keeps the model name and only the listed ISA flags."""
+    import builtins
+
+    from feather_mmdet.utils import cpu
+    fake = tmp_path / 'cpuinfo'
+    fake.write_text('processor\t: 0\nmodel name\t: Test CPU 9000\n'
+                    'flags\t\t: fpu sse avx2 avx512f avx512_vnni\n')
+    real_open = builtins.open
+    monkeypatch.setattr(
+        builtins, 'open', lambda path, *a, **k: real_open(
+            fake if path == '/proc/cpuinfo' else path, *a, **k))
+    info = cpu.cpu_info()
+    assert info['model'] == 'Test CPU 9000'
+    assert info['isa'] == ['avx2', 'avx512f', 'avx512_vnni']
+    assert info['cpus'] >= 1
 
 
 def test_set_max_iters_keeps_the_schedule_inside_the_run():

@@ -81,6 +81,10 @@ def test_benchmark_int8_variants_side_by_side(tmp_path):
             'onnxruntime'], runtime
     table = _run('benchmark_report.py', str(tmp_path / 'results.json'))
     assert 'int8 variants against the fp32 file' in table
+    # int8 speed depends on the CPU's instruction sets: the report names them
+    isa = ' '.join(res['cpu']['isa']) or '-'
+    assert table.startswith(f'CPU: {res["cpu"]["model"]}, ') and isa in \
+        table.splitlines()[0]
     assert '| onnxruntime-int8-qop |' in table and '| openvino-int8 |' in table
 
 

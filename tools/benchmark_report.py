@@ -37,6 +37,12 @@ def main(argv: Optional[List[str]] = None) -> str:
         raise SystemExit(f'reference {meta["reference"]!r} is not in '
                          f'{args.results} (it failed to run?)')
     table = to_markdown(results, meta['reference'], meta['sizes'])
+    cpus = {json.dumps(r['cpu'], sort_keys=True) for r in results.values()
+            if 'cpu' in r}
+    if cpus:  # older results files do not say
+        table = 'CPU: ' + '; '.join(
+            f'{c["model"]}, {c["cpus"]} CPUs, {" ".join(c["isa"]) or "-"}'
+            for c in map(json.loads, sorted(cpus))) + '\n\n' + table
     repeats = data.get('repeats', [results])
     if len(repeats) > 1:
         table += (f'\nLatency ratio to {meta["reference"]}, median (min-max) '

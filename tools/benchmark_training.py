@@ -151,9 +151,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
         report = ratio_table(medians, names[0])
         report += pair_lines(medians, args.pairs)
     print(report)
+    from feather_mmdet.utils.cpu import cpu_info
     results = dict(entries=entries, runs=runs, report=report,
                    iters=args.iters, warmup=args.warmup,
-                   repeats=args.repeats)
+                   repeats=args.repeats, cpu=cpu_info())
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:

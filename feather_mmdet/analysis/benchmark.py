@@ -22,7 +22,7 @@ from torch import nn
 
 from ..utils.config import load_config
 from ..apis.cpu_inference import optimize_for_cpu_inference
-from ..utils.cpu import tune_cpu_allocator
+from ..utils.cpu import cpu_info, tune_cpu_allocator
 
 COMPONENTS = ('backbone', 'neck', 'rpn_head', 'roi_head', 'bbox_head')
 
@@ -238,7 +238,8 @@ def measure_config(config: str,
         dict: JSON-able ``params``, ``proposals``, per size ``flops``,
         ``latency`` per runtime (and for the exported ones ``file_mb``, and
         ``convs``: int8 and float convs in onnxruntime's optimised graph),
-        ``rss_mb`` after each runtime, and ``peak_mem_mb``.
+        ``rss_mb`` after each runtime, ``peak_mem_mb`` and ``cpu``
+        (:func:`~feather_mmdet.utils.cpu.cpu_info`).
     """
     unknown = set(runtimes) - set(RUNTIMES)
     if unknown:
@@ -255,7 +256,8 @@ def measure_config(config: str,
         params={'model': counts['']},
         proposals=rpn.max_per_img if rpn else None,
         sizes={},
-        rss_mb={})
+        rss_mb={},
+        cpu=cpu_info())
     res['params'].update({k: counts[k] for k in COMPONENTS if k in counts})
     inputs = {}
     for size in sizes:

@@ -63,3 +63,37 @@ def tune_cpu_allocator(mmap_threshold: int = 4 << 30,
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, int(mmap_threshold))) and bool(
         mallopt(_M_TRIM_THRESHOLD, int(trim_threshold)))
+
+
+#: Instruction sets that change which kernels oneDNN, onnxruntime and
+#: OpenVINO pick (int8 above all: VNNI/AMX run int8 dot products natively).
+_ISA_FLAGS = ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16',
+              'amx_int8', 'asimddp')
+
+
+def cpu_info() -> dict:
+    """The CPU a measurement ran on: model name, logical CPUs this process
+    may use, and the instruction sets of :data:`_ISA_FLAGS` it has.
+
+    Speed numbers are only comparable on the same kind of CPU (an int8
+    kernel can be 2x faster with VNNI); benchmarks store this next to them.
+    Reads ``/proc/cpuinfo`` (Linux); elsewhere only the platform's name.
+    """
+    import os
+    import platform
+    model, flags = platform.processor() or platform.machine(), set()
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                key, _, value = line.partition(':')
+                key = key.strip()
+                if key == 'model name':
+                    model = value.strip()
+                elif key in ('flags', 'Features'):
+                    flags.update(value.split())
+    except OSError:
+        pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(
+        os, 'sched_getaffinity') else os.cpu_count()
+    return dict(model=model, cpus=cpus,
+                isa=[f for f in _ISA_FLAGS if f in flags])
