@@ -261,3 +261,45 @@ def test_curves_report_budgets_carry_a_plateau(tmp_path):
         'reached) |' in table
     budgets = json.loads((tmp_path / 'r_budgets.json').read_text())
     assert budgets['3'] == {'fast': 0.21}
+
+
+def _curve(path, fraction, seed, segm, max_iters=120, points=None):
+    """A tools/train_curve.py record with the given segm mAP per point, of
+    ``points`` evaluations in all (default: the run is finished)."""
+    step = max_iters // (points or len(segm))
+    path.write_text(json.dumps(dict(
+        meta=dict(max_iters=max_iters, seed=seed, train_fraction=fraction,
+                  subset_seed=seed, train_images=round(97 * fraction)),
+        curve=[dict(iter=step * (i + 1), segm_mAP=s, bbox_mAP=s / 2,
+                    train_seconds=10.0 * (i + 1))
+               for i, s in enumerate(segm)])))
+
+
+def test_less_data_report_pairs_feather_and_dense_by_seed(tmp_path):
+    """Feather minus dense per fraction, paired by seed, at the end and at
+    the best point of each run; unfinished runs are listed, not averaged."""
+    for seed, (f25, d25) in enumerate([(0.20, 0.10), (0.15, 0.12)]):
+        _curve(tmp_path / f'feather_25pct_seed{seed}.json', 0.25, seed,
+               [0.05, 0.3, f25])
+        _curve(tmp_path / f'dense_25pct_seed{seed}.json', 0.25, seed,
+               [0.05, 0.1, d25])
+    _curve(tmp_path / 'feather_100pct_seed0.json', 1, 0, [0.1, 0.2])
+    _curve(tmp_path / 'dense_100pct_seed0.json', 1, 0, [0.1], points=2)
+    out = tmp_path / 'report'
+    table = _run('less_data_report.py', *map(str, tmp_path.glob('*.json')),
+                 '--out', str(out))
+    diffs = json.loads((tmp_path / 'report.json').read_text())['differences']
+    (last, ) = diffs['last']  # 100%: no finished dense run to pair with
+    assert last['fraction'] == 0.25 and last['n'] == 2
+    assert last['mean'] == pytest.approx(((0.20 - 0.10) + (0.15 - 0.12)) / 2)
+    assert last['wins'] == 2
+    (best, ) = diffs['best']  # Feather's best is its middle point, 0.3
+    assert best['mean'] == pytest.approx(((0.3 - 0.10) + (0.3 - 0.12)) / 2)
+    assert 'Not finished: dense_100pct_seed0 (60 of 120)' in table
+    assert (tmp_path / 'report.md').read_text() == table
+    (tmp_path / 'odd.json').write_text('{}')
+    bad = subprocess.run(
+        [sys.executable, osp.join(TOOLS, 'less_data_report.py'),
+         str(tmp_path / 'odd.json'), '--out', str(out)],
+        capture_output=True, text=True)
+    assert bad.returncode != 0 and '<model>_<pct>pct_seed<k>' in bad.stderr
