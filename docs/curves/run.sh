@@ -26,8 +26,8 @@ run() { name=$1; cfg=$2; shift 2
 # The tiny Feather of the CPU latency line, with its shipped rice recipe
 # (0.752 s/iter): 19700 iterations of schedule, curve to 10500 (2.19 CPU-hours);
 # the rule's plateau at 4000 (0.84 CPU-hours, cosine at 90%) is as early as RTMDet's
-# was, so it goes on past it too (--no-stop; sessions took it to 9500 = 1.98 CPU-hours). It runs first: 1000
-# iterations from its stop, it finishes before RTMDet's longer remainder.
+# was, so it goes on past it too (--no-stop). Finished: its curve reached 10500,
+# so this call returns at once.
 run tiny_rice $C/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py \
     --max-iters 19700 --stop-at 10500 --val-interval 500 --no-stop \
     --portable docs/curves/resume/tiny_rice.pth
