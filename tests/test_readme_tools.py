@@ -152,7 +152,7 @@ def test_train_curve_on_a_fraction_of_the_training_images(tmp_path):
     assert bad.returncode == 2 and '--train-fraction' in bad.stderr
 
 
-def _script_calls(tmp_path, script):
+def _script_calls(tmp_path, script, **env):
     """Run a docs/ run script with PY standing in for python: inline `-c`
     snippets run, every other call is recorded (argv) instead of run."""
     log, fake = tmp_path / 'calls.jsonl', tmp_path / 'py'
@@ -163,7 +163,7 @@ def _script_calls(tmp_path, script):
         f"open('{log}', 'a').write(json.dumps(sys.argv[1:]) + chr(10))\" "
         '"$@"\n')
     fake.chmod(0o755)
-    _run(['bash', script], env={**os.environ, 'PY': str(fake)})
+    _run(['bash', script], env={**os.environ, 'PY': str(fake), **env})
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
@@ -189,6 +189,37 @@ def test_long_run_scripts_call_train_curve_validly(tmp_path, monkeypatch,
     for a in args:
         if a.portable:
             assert osp.isfile(a.portable), a.portable
+
+
+def test_dense_start_script_converts_then_fine_tunes(tmp_path, monkeypatch):
+    """docs/curves/dense_start_tiny.sh: the dense twin's checkpoint is
+    converted (calibrated, every tensor mapped) and the curve run starts from
+    the converted file; without the checkpoint it says which run makes it."""
+    missing = subprocess.run(
+        ['bash', 'docs/curves/dense_start_tiny.sh'], capture_output=True,
+        text=True, cwd=REPO_ROOT,
+        env={**os.environ, 'DENSE_CKPT': str(tmp_path / 'none.pth')})
+    assert missing.returncode == 2
+    assert 'dense_100pct_seed0' in missing.stderr
+    dense = tmp_path / 'dense.pth'
+    dense.write_bytes(b'stand-in')  # recorded, never read
+    work = tmp_path / 'work'
+    convert, curve = _script_calls(
+        tmp_path, 'docs/curves/dense_start_tiny.sh', DENSE_CKPT=str(dense),
+        OUT=str(tmp_path / 'out'), WORK=str(work))
+    assert convert[0] == 'tools/convert_dense_to_feather.py'
+    assert convert[1] == str(dense) and convert[2] == curve[1]
+    assert convert[convert.index('--calib-images') + 1] != '0'
+    assert convert[convert.index('--max-not-mapped') + 1] == '0'
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_curve', osp.join(REPO_ROOT, 'tools', 'train_curve.py'))
+    train_curve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_curve)
+    monkeypatch.chdir(REPO_ROOT)
+    args = train_curve.parse_args(curve[1:])
+    assert args.cfg_options == {'load_from': convert[3]}
+    assert 'dws' in osp.basename(args.config)  # the Feather is fine-tuned
 
 
 @pytest.mark.slow
