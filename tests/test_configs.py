@@ -192,9 +192,8 @@ def test_gn_feather_is_the_gn_dense_recipe_with_two_types_swapped():
 def test_tiny_feather_is_the_tiny_dense_twin_with_four_types_swapped():
     """The tiny line's depthwise-vs-dense pair differs in the conv types
     only: same widths, heads, data and schedule."""
-    dense = Config.fromfile(osp.join(
-        CONFIG_DIR, 'ablations', 'mask-rcnn_r18_fpn-c128_light-box_mask-'
-        '2x128_scratch-cpu-1xb2-300it_rice-leaf.py'))
+    dense = config('mask-rcnn_r18_fpn-c128_light-box_mask-2x128_scratch-'
+                   'cpu-1xb2-300it_rice-leaf.py')
     feather = config('mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_'
                      'dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py')
     assert dense.model != feather.model
@@ -271,7 +270,7 @@ def test_rtmdet_model_base_is_mmdets_rtmdet_ins_tiny():
 
 
 def test_tiny_rice_recipe_has_the_tiny_model():
-    """The tiny line's rice recipe restates the tiny model (a recipe has one
+    """The tiny line's rice recipes restate the tiny model (a recipe has one
     parent); apart from what the rice recipe sets for every model (classes,
     anchors, proposal and RoI counts) the two models are the same."""
     name = ('mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_'

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper's "better accuracy with less data" claim on rice at the tiny
 # line's size (issue "models that learn", 4b): the tiny Feather rice recipe
-# and its dense twin (ablations/mask-rcnn_r18_fpn-c128_..., the same model
+# and its dense twin (mask-rcnn_r18_fpn-c128_..., the same model
 # with dense convs; the four types are the only difference) on 25% and 100%
 # of rice's 97 training images, two seeds each (subset and init), one
 # schedule for all: 2000 iterations, the recipe's cosine stretched to it,
@@ -19,7 +19,7 @@ cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
 C=configs/feather_mask_rcnn
 FEATHER=$C/mask-rcnn_r18-dws_fpn-dws-c128_rpn-dws_light-box_dws-mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py
-DENSE=$C/ablations/mask-rcnn_r18_fpn-c128_light-box_mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py
+DENSE=$C/mask-rcnn_r18_fpn-c128_light-box_mask-2x128_scratch-cpu-1xb2-300it_rice-leaf.py
 OUT=docs/curves/less_data_tiny
 run() { name=$1; cfg=$2; shift 2
   restart=()

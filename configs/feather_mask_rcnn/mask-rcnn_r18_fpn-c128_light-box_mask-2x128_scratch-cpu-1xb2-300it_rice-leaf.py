@@ -1,10 +1,11 @@
-# Dense twin of the tiny Feather rice recipe, for the depthwise-vs-dense
-# comparison at the tiny line's size (docs/curves.md, less data): the dense
-# rice recipe with the tiny model's depth and widths (ResNet-18; 128-channel
-# FPN, RPN and RoI features; light box head; 2x128 mask head). The tiny
-# Feather is this config with four types swapped to their depthwise ones
-# (backbone, FPN, RPN head, mask head); tests/test_configs.py checks it.
-_base_ = '../mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_rice-leaf.py'
+# The tiny model on the shipped rice_leaf_disease data, CPU recipe, with
+# dense convs: the dense rice recipe with the tiny line's depth and widths
+# (ResNet-18; 128-channel FPN, RPN and RoI features; light box head; 2x128
+# mask head) of mask-rcnn_r18-dws_..._scratch-640-1x_coco.py, stated again
+# because a recipe has one parent. The tiny Feather rice recipe is this
+# config with four types swapped (backbone, FPN, RPN head, mask head): the
+# dense twin of the less-data and dense-start comparisons (docs/curves.md).
+_base_ = './mask-rcnn_r50_fpn_scratch-cpu-1xb2-300it_rice-leaf.py'
 
 channels = 128
 model = dict(
