@@ -2,7 +2,7 @@
 the learning curves of ``docs/curves/less_data*.sh`` (``tools/train_curve.py
 --train-fraction``), paired by subset seed.
 
-    python tools/less_data_report.py docs/curves/less_data_tiny/*.json \\
+    python tools/less_data_report.py docs/curves/less_data_tiny/*_seed*.json \\
         --out docs/curves/less_data_tiny/report
 
 Curve files are named ``<model>_<pct>pct_seed<k>.json`` (as the scripts name
@@ -61,11 +61,11 @@ def load_runs(paths: List[str]) -> Dict[str, List[dict]]:
     return out
 
 
-def report(runs: Dict[str, List[dict]], model: str = 'feather',
-           reference: str = 'dense') -> str:
+def report(runs: Dict[str, List[dict]], diffs: Dict[str, List[dict]],
+           model: str = 'feather', reference: str = 'dense') -> str:
     """Markdown: per-run values, means per model and fraction, and the
-    paired ``model - reference`` differences, at the end and at the best
-    evaluation of each run."""
+    paired ``model - reference`` differences (``diffs``, per ``'last'`` and
+    ``'best'``), at the end and at the best evaluation of each run."""
     text = ''
     if runs['last']:
         text += ('| run | train fraction | seed | train images | segm (last) '
@@ -80,10 +80,9 @@ def report(runs: Dict[str, List[dict]], model: str = 'feather',
                           ('best', "at each run's best evaluation")):
             text += (f'\nMeans over seeds, {what} (± std):\n\n'
                      + to_markdown(summarize(runs[key])))
-            diffs = paired_differences(runs[key], model, reference)
-            if diffs:
+            if diffs[key]:
                 text += (f'\n{model} - {reference}, paired by seed, {what}:'
-                         '\n\n' + differences_markdown(diffs, model,
+                         '\n\n' + differences_markdown(diffs[key], model,
                                                        reference))
     if runs['unfinished']:
         text += '\nNot finished: ' + ', '.join(
@@ -101,12 +100,12 @@ def main(argv: Optional[List[str]] = None) -> str:
     parser.add_argument('--reference', default='dense')
     args = parser.parse_args(argv)
     runs = load_runs(args.curves)
-    text = report(runs, args.model, args.reference)
+    diffs = {key: paired_differences(runs[key], args.model, args.reference)
+             for key in ('last', 'best')}
+    text = report(runs, diffs, args.model, args.reference)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
     with open(args.out + '.md', 'w') as f:
         f.write(text)
-    diffs = {key: paired_differences(runs[key], args.model, args.reference)
-             for key in ('last', 'best')}
     with open(args.out + '.json', 'w') as f:
         json.dump(dict(runs=runs, differences=diffs), f, indent=1)
     print(text, end='')
