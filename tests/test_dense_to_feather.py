@@ -129,6 +129,30 @@ def test_wrong_architecture_and_missing_file(tmp_path):
                            Config.fromfile(TINY_CONFIG))
 
 
+def test_prediction_agreement_compares_two_predictions():
+    """Each model's own detections are compared: a model against itself
+    agrees exactly, against a changed copy it does not (predict() writes into
+    the shared data samples, so the first result must be kept)."""
+    import copy
+
+    from feather_mmdet.apis.convert import (calibration_batches,
+                                            prediction_agreement)
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    cfg, dense, _ = _tiny_models()
+    dense.eval()
+    batches = calibration_batches(cfg, dense, 1)
+    same = prediction_agreement(dense, dense, batches, score_thr=0.0)
+    assert same['dense_detections'] > 0
+    assert same['recall'] == 1.0 and same['mean_abs_score_diff'] == 0.0
+    other = copy.deepcopy(dense)
+    with torch.no_grad():
+        other.roi_head.bbox_head.fc_cls.bias[0] += 2.0  # class 0 more likely
+    changed = prediction_agreement(dense, other.eval(), batches,
+                                   score_thr=0.0)
+    assert changed['mean_abs_score_diff'] > 0.01 or changed['recall'] < 1.0
+
+
 @pytest.mark.slow
 def test_converted_trained_dense_model_is_closer_than_random(tmp_path):
     """Train the tiny dense twin a little on the shipped data, convert it

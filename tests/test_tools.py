@@ -240,6 +240,43 @@ def test_pareto_chart_uses_ratios_within_each_run(tmp_path):
     assert 'Pareto front: a' in table and 'left out: c' in table
 
 
+def test_pareto_chart_adds_int8_points_with_measured_ap_change(tmp_path):
+    """--int8-runtime / --int8-ap-change: the int8 file is its own point,
+    timed in the int8 runtime against the reference's fp32 runtimes (not the
+    reference's own int8), its mAP the fp32 one plus the measured change."""
+    lat = lambda t: {'total': t}  # noqa: E731
+
+    def res(**runtimes):
+        return {'sizes': {'640x640': {'latency': {
+            rt.replace('_', '-'): lat(t) for rt, t in runtimes.items()}}}}
+
+    run = {'results': {
+        'ref': res(onnxruntime=0.2, openvino_int8=0.05),
+        'a': res(onnxruntime=0.3, openvino=0.24, openvino_int8=0.1)}}
+    run['results']['a']['cpu'] = dict(model='M', cpus=2, isa=['avx2'])
+    (tmp_path / 'run.json').write_text(json.dumps(run))
+    (tmp_path / 'ap.json').write_text(json.dumps({'a': 0.25, 'ref': 0.2}))
+    (tmp_path / 'fp32.json').write_text(json.dumps({'segm_mAP': 0.21}))
+    (tmp_path / 'int8.json').write_text(json.dumps({'segm_mAP': 0.2}))
+    args = ['--benchmarks', str(tmp_path / 'run.json'), '--reference', 'ref',
+            '--size', '640x640', '--ap', str(tmp_path / 'ap.json'), '--out',
+            str(tmp_path / 'chart')]
+    change = f'a={tmp_path / "fp32.json"},{tmp_path / "int8.json"}'
+    table = _run('pareto_chart.py', *args, '--int8-runtime', 'openvino-int8',
+                 '--int8-ap-change', change)
+    assert '| a | openvino | 1.20x (1.20-1.20, n=1) | 0.250 | yes |' in table
+    assert '| a int8 | openvino-int8 | 0.50x (0.50-0.50, n=1) | 0.240 | yes' \
+        in table
+    assert 'Pareto front: a int8, a' in table and 'a -0.010' in table
+    assert 'M, 2 CPUs, avx2' in table  # the CPU the run measured on
+    (tmp_path / 'int8.json').write_text(json.dumps({'bbox_mAP': 0.2}))
+    proc = subprocess.run(
+        [sys.executable, 'tools/pareto_chart.py', *args, '--int8-runtime',
+         'openvino-int8', '--int8-ap-change', change],
+        capture_output=True, text=True, cwd=REPO_ROOT)
+    assert proc.returncode != 0 and 'has no segm_mAP' in proc.stderr
+
+
 def test_curves_report_budgets_carry_a_plateau(tmp_path):
     """At a CPU budget past a curve's end: its plateau value if the run
     stopped at its plateau, else 'not reached' (and left out of the json)."""

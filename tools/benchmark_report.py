@@ -13,7 +13,8 @@ import json
 import os.path as osp
 from typing import List, Optional
 
-from feather_mmdet.analysis.benchmark_report import (int8_markdown, plot,
+from feather_mmdet.analysis.benchmark_report import (describe_cpus,
+                                                  int8_markdown, plot,
                                                   plot_pareto,
                                                   profile_markdown,
                                                   runtimes_of,
@@ -37,12 +38,9 @@ def main(argv: Optional[List[str]] = None) -> str:
         raise SystemExit(f'reference {meta["reference"]!r} is not in '
                          f'{args.results} (it failed to run?)')
     table = to_markdown(results, meta['reference'], meta['sizes'])
-    cpus = {json.dumps(r['cpu'], sort_keys=True) for r in results.values()
-            if 'cpu' in r}
+    cpus = describe_cpus(results)
     if cpus:  # older results files do not say
-        table = 'CPU: ' + '; '.join(
-            f'{c["model"]}, {c["cpus"]} CPUs, {" ".join(c["isa"]) or "-"}'
-            for c in map(json.loads, sorted(cpus))) + '\n\n' + table
+        table = f'CPU: {cpus}\n\n' + table
     repeats = data.get('repeats', [results])
     if len(repeats) > 1:
         table += (f'\nLatency ratio to {meta["reference"]}, median (min-max) '

@@ -8,7 +8,9 @@
 # iteration where each curve first reaches 0.95x the dense model's final
 # segm mAP (docs/curves.md). Needs the dense run's checkpoint, which lives
 # only in the work dir of the machine that trained it; resumable there.
-# OUT=DIR / WORK=DIR put the results / the converted weights elsewhere.
+# OUT=DIR / WORK=DIR put the results / the converted weights elsewhere;
+# further arguments go to tools/train_curve.py (e.g. --stop-at 1000 ends this
+# invocation there, on the same 2000-iteration schedule; rerun to continue).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
@@ -31,4 +33,4 @@ if [ ! -f "$WORK/feather_from_dense.pth" ]; then
 fi
 $PY tools/train_curve.py "$FEATHER" --max-iters 2000 --val-interval 250 \
     --no-stop --out "$OUT/feather_from_dense_100pct_seed0.json" \
-    --cfg-options load_from="$WORK/feather_from_dense.pth"
+    --cfg-options load_from="$WORK/feather_from_dense.pth" "$@"

@@ -1,6 +1,7 @@
 # Copyright (c) feather-mmdet contributors. All rights reserved.
 """Tables and plots from ``tools/benchmark.py``'s ``results.json`` (no torch
 or model imports: reporting runs anywhere)."""
+import json
 from typing import Dict, List, Optional, Tuple
 
 
@@ -11,6 +12,16 @@ def runtimes_of(results: Dict[str, dict]) -> List[str]:
         for entry in res['sizes'].values():
             seen += [r for r in entry['latency'] if r not in seen]
     return seen
+
+
+def describe_cpus(results: Dict[str, dict]) -> str:
+    """The CPUs a results dict was measured on (``cpu`` of each config, see
+    :func:`feather_mmdet.utils.cpu.cpu_info`); '' for older files."""
+    cpus = {json.dumps(r['cpu'], sort_keys=True) for r in results.values()
+            if 'cpu' in r}
+    return '; '.join(
+        f'{c["model"]}, {c["cpus"]} CPUs, {" ".join(c["isa"]) or "-"}'
+        for c in map(json.loads, sorted(cpus)))
 
 
 def _latency(res: dict, size: str, runtime: str) -> Optional[float]:
@@ -252,11 +263,16 @@ def plot(results: Dict[str, dict], size: str, runtime: str,
 
 
 def fastest_ratio(repeats: List[Dict[str, dict]], name: str, reference: str,
-                  size: str, runtimes: List[str]
+                  size: str, runtimes: List[str],
+                  reference_runtimes: Optional[List[str]] = None
                   ) -> Optional[Tuple[List[float], List[str]]]:
     """Latency of ``name`` in its fastest runtime over that of ``reference``
     in its own fastest runtime, per repetition that measured both (ratios
     within one run: these machines drift between runs).
+
+    Args:
+        reference_runtimes: Runtimes of the reference when they differ from
+            ``runtimes`` (an int8 variant against the reference's fp32).
 
     Returns:
         (ratios, the fastest runtime of ``name`` in each), or None.
@@ -266,7 +282,8 @@ def fastest_ratio(repeats: List[Dict[str, dict]], name: str, reference: str,
         if name not in results or reference not in results:
             continue
         ours = {rt: _latency(results[name], size, rt) for rt in runtimes}
-        theirs = [_latency(results[reference], size, rt) for rt in runtimes]
+        theirs = [_latency(results[reference], size, rt)
+                  for rt in reference_runtimes or runtimes]
         ours = {rt: t for rt, t in ours.items() if t}
         theirs = [t for t in theirs if t]
         if ours and theirs:

@@ -201,10 +201,12 @@ def prediction_agreement(dense: nn.Module, feather: nn.Module,
     score_diff = []
     with torch.no_grad():
         for batch in batches:
-            ref = dense.predict(batch['inputs'], batch['data_samples'])[0]
-            ours = feather.predict(batch['inputs'],
-                                   batch['data_samples'])[0]
-            r, o = ref.pred_instances, ours.pred_instances
+            # predict() writes into (and returns) the batch's data samples:
+            # keep the dense result before the second call replaces it.
+            r = dense.predict(batch['inputs'],
+                              batch['data_samples'])[0].pred_instances
+            o = feather.predict(batch['inputs'],
+                                batch['data_samples'])[0].pred_instances
             keep = r.scores >= score_thr
             total += int(keep.sum())
             if not keep.any() or len(o) == 0:
