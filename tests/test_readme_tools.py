@@ -204,11 +204,19 @@ def test_dense_start_script_converts_then_fine_tunes(tmp_path, monkeypatch):
     dense = tmp_path / 'dense.pth'
     dense.write_bytes(b'stand-in')  # recorded, never read
     work = tmp_path / 'work'
-    convert, curve = _script_calls(
+    metrics = work / 'iter0' / 'run' / 'run.json'  # what mim test writes
+    metrics.parent.mkdir(parents=True)
+    metrics.write_text('{"coco/segm_mAP": 0.1}')
+    convert, test, curve = _script_calls(
         tmp_path, 'docs/curves/dense_start_tiny.sh', DENSE_CKPT=str(dense),
         OUT=str(tmp_path / 'out'), WORK=str(work))
     assert convert[0] == 'tools/convert_dense_to_feather.py'
     assert convert[1] == str(dense) and convert[2] == curve[1]
+    # the converted model is evaluated before fine-tuning, with its metrics
+    assert test[:4] == ['-m', 'mim', 'test', 'mmdet'] and test[4] == curve[1]
+    assert test[test.index('--checkpoint') + 1] == convert[3]
+    assert (tmp_path / 'out' / 'converted_iter0_test.json').read_text() == \
+        metrics.read_text()
     assert convert[convert.index('--calib-images') + 1] != '0'
     assert convert[convert.index('--max-not-mapped') + 1] == '0'
     import importlib.util

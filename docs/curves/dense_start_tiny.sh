@@ -3,7 +3,8 @@
 # tiny dense twin trained on all of rice (less_data_tiny.sh's
 # dense_100pct_seed0 run, its final checkpoint) converted to the tiny Feather
 # with calibration (tools/convert_dense_to_feather.py, 16 training images),
-# then fine-tuned on the same schedule as Feather from scratch
+# evaluated as converted (OUT/converted_iter0_test.json, mmdet's test), then
+# fine-tuned on the same schedule as Feather from scratch
 # (feather_100pct_seed0: 2000 iterations, evaluated every 250). Compare the
 # iteration where each curve first reaches 0.95x the dense model's final
 # segm mAP (docs/curves.md). Needs the dense run's checkpoint, which lives
@@ -30,6 +31,17 @@ if [ ! -f "$WORK/feather_from_dense.pth" ]; then
       "$WORK/feather_from_dense.pth" --calib-images 16 --max-not-mapped 0 \
       --report "$OUT/convert_report.json"
   echo "conversion seconds: $(( $(date +%s) - start ))" > "$OUT/convert_seconds.txt"
+fi
+if [ ! -f "$OUT/converted_iter0_test.json" ]; then  # val AP before fine-tuning
+  $PY -m mim test mmdet "$FEATHER" --checkpoint "$WORK/feather_from_dense.pth" \
+      --work-dir "$WORK/iter0" > "$WORK/iter0.log" 2>&1 \
+    || { echo "error: mim test of the converted model failed, see $WORK/iter0.log" >&2; exit 1; }
+  $PY -c "
+import glob, shutil, sys
+found = sorted(glob.glob(sys.argv[1] + '/*/*.json'))
+if not found:
+    sys.exit('error: mim test wrote no metrics under ' + sys.argv[1])
+shutil.copy(found[-1], sys.argv[2])" "$WORK/iter0" "$OUT/converted_iter0_test.json"
 fi
 $PY tools/train_curve.py "$FEATHER" --max-iters 2000 --val-interval 250 \
     --no-stop --out "$OUT/feather_from_dense_100pct_seed0.json" \
