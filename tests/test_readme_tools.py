@@ -36,6 +36,29 @@ def test_mim_run_analysis_tools(tmp_path):
     assert len(list(browse.iterdir())) >= 14  # the 14 training photos
 
 
+def test_train_curve_fine_tune_resumes_from_its_own_checkpoint(tmp_path):
+    """A run started from other weights (--cfg-options load_from=..., the
+    dense start) loads them on its first call, but resumes from its work
+    dir's checkpoint after an interruption, not from load_from again (which
+    mmengine would do when both are set)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_curve', osp.join(REPO_ROOT, 'tools', 'train_curve.py'))
+    train_curve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train_curve)
+    work = tmp_path / 'work'
+    argv = [TINY_CONFIG, '--max-iters', '4', '--val-interval', '2', '--out',
+            str(tmp_path / 'c.json'), '--work-dir', str(work),
+            '--cfg-options', 'load_from=converted.pth']
+    first = train_curve.curve_config(train_curve.parse_args(argv))
+    assert first.load_from == 'converted.pth' and not first.resume
+    work.mkdir()
+    (work / 'iter_2.pth').write_bytes(b'')
+    (work / 'last_checkpoint').write_text(str(work / 'iter_2.pth'))
+    again = train_curve.curve_config(train_curve.parse_args(argv))
+    assert again.resume and again.load_from is None
+
+
 @pytest.mark.slow
 def test_train_curve_resume_report_and_plot_curve(tmp_path):
     """tools/train_curve.py records a curve, a second call of a finished run

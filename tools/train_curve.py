@@ -129,6 +129,10 @@ def curve_config(args: argparse.Namespace) -> Config:
             dict(type='PortableResumeHook',
                  out_file=osp.abspath(args.portable)))
     cfg.resume = resume_point(args, cfg.work_dir)
+    if cfg.resume and cfg.get('load_from'):
+        # mmengine resumes *from* load_from when both are set: a fine-tune
+        # (load_from=converted weights) must resume from its own checkpoint
+        cfg.load_from = None
     cfg.visualizer.name = f'curve-{name}'
     return cfg
 
