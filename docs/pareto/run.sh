@@ -9,7 +9,7 @@
 # Latency: the rice configs these curves trained, one benchmark run side by side with
 # RTMDet-Ins-tiny; docs/benchmark/rice_int8/ (fp32 and OpenVINO NNCF int8) where it has a
 # config, else docs/benchmark/rice/ (fp32 only, an AVX2 CPU). BENCH=1 first reruns the
-# rice_int8 one on this machine (~20 min, alone on the CPU). An int8 point's mAP is the fp32
+# rice_int8 one on this machine (~12 min, alone on the CPU). An int8 point's mAP is the fp32
 # curve's plus the segm change NNCF made on one checkpoint (docs/benchmark.md, int8 on rice).
 # OUT=DIR writes DIR/curves/rice.* and DIR/pareto/* instead of docs/ (tests).
 set -euo pipefail
