@@ -272,4 +272,6 @@ def test_pareto_script_reproduces_the_committed_report(tmp_path):
     rows = [r for r in table.splitlines() if r.startswith('| mask-rcnn')
             or r.startswith('| rtmdet')]
     assert budgets and 'left out' not in table
-    assert len(rows) == len(budgets)
+    int8 = [r for r in rows if ' int8 | openvino-int8 |' in r]
+    assert len(rows) - len(int8) == len(budgets)
+    assert len(int8) == 2  # tiny Feather and Feather GN-all, AP change known
