@@ -26,22 +26,15 @@ if [ ! -f "$DENSE_CKPT" ]; then
 fi
 mkdir -p "$OUT" "$WORK"
 if [ ! -f "$WORK/feather_from_dense.pth" ]; then
-  start=$(date +%s)
   $PY tools/convert_dense_to_feather.py "$DENSE_CKPT" "$FEATHER" \
       "$WORK/feather_from_dense.pth" --calib-images 16 --max-not-mapped 0 \
       --report "$OUT/convert_report.json"
-  echo "conversion seconds: $(( $(date +%s) - start ))" > "$OUT/convert_seconds.txt"
 fi
 if [ ! -f "$OUT/converted_iter0_test.json" ]; then  # val AP before fine-tuning
   $PY -m mim test mmdet "$FEATHER" --checkpoint "$WORK/feather_from_dense.pth" \
       --work-dir "$WORK/iter0" > "$WORK/iter0.log" 2>&1 \
     || { echo "error: mim test of the converted model failed, see $WORK/iter0.log" >&2; exit 1; }
-  $PY -c "
-import glob, shutil, sys
-found = sorted(glob.glob(sys.argv[1] + '/*/*.json'))
-if not found:
-    sys.exit('error: mim test wrote no metrics under ' + sys.argv[1])
-shutil.copy(found[-1], sys.argv[2])" "$WORK/iter0" "$OUT/converted_iter0_test.json"
+  cp "$(ls "$WORK"/iter0/*/*.json | tail -1)" "$OUT/converted_iter0_test.json"
 fi
 $PY tools/train_curve.py "$FEATHER" --max-iters 2000 --val-interval 250 \
     --no-stop --out "$OUT/feather_from_dense_100pct_seed0.json" \
