@@ -175,6 +175,77 @@ def test_train_curve_on_a_fraction_of_the_training_images(tmp_path):
     assert bad.returncode == 2 and '--train-fraction' in bad.stderr
 
 
+def _train_curve_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'train_curve', osp.join(REPO_ROOT, 'tools', 'train_curve.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_train_curve_cross_validation_folds(tmp_path):
+    """--folds/--fold: every image of the config's train and val files is in
+    exactly one val fold, the train split is the rest, val/test dataloaders
+    and evaluators all point at the fold, --train-fraction is drawn from the
+    fold's train images, and a bad --fold is refused."""
+    train_curve = _train_curve_module()
+    seen, n_images = [], None
+    for fold in range(3):
+        argv = [TINY_CONFIG, '--max-iters', '2', '--val-interval', '1',
+                '--out',
+                str(tmp_path / f'f{fold}.json'), '--work-dir',
+                str(tmp_path / f'w{fold}'), '--folds', '3', '--fold',
+                str(fold)]
+        cfg = train_curve.curve_config(train_curve.parse_args(argv))
+        val_file = cfg.val_dataloader.dataset.ann_file
+        assert cfg.test_dataloader.dataset.ann_file == val_file
+        assert cfg.val_evaluator.ann_file == val_file
+        assert cfg.test_evaluator.ann_file == val_file
+        with open(val_file) as f:
+            val = json.load(f)
+        with open(cfg.train_dataloader.dataset.ann_file) as f:
+            train = json.load(f)
+        val_ids = {im['id'] for im in val['images']}
+        train_ids = {im['id'] for im in train['images']}
+        assert val_ids and train_ids and not val_ids & train_ids
+        n_images = n_images or len(val_ids | train_ids)
+        assert len(val_ids | train_ids) == n_images
+        assert {a['image_id'] for a in val['annotations']} <= val_ids
+        seen += sorted(val_ids)
+    assert sorted(seen) == sorted(set(seen)) and len(seen) == n_images
+    cfg = train_curve.curve_config(train_curve.parse_args(
+        argv + ['--train-fraction', '0.5']))
+    with open(cfg.train_dataloader.dataset.ann_file) as f:
+        half = {im['id'] for im in json.load(f)['images']}
+    assert half < train_ids
+    with pytest.raises(SystemExit):
+        train_curve.parse_args(argv[:-1] + ['3'])
+
+
+def test_merge_coco_renumbers_clashing_ids():
+    """Two COCO files that both number from 1 (a user's train/val): every
+    image once, its masks with it, annotation ids unique."""
+    merge_coco = _train_curve_module().merge_coco
+
+    def coco(names, start):
+        return dict(categories=[dict(id=1, name='x')],
+                    images=[dict(id=start + i, file_name=n)
+                            for i, n in enumerate(names)],
+                    annotations=[dict(id=1 + i, image_id=start + i,
+                                      segmentation=n)
+                                 for i, n in enumerate(names)])
+
+    both = merge_coco(coco(['a', 'b'], 1), coco(['c', 'a'], 1))
+    ids = {im['file_name']: im['id'] for im in both['images']}
+    assert sorted(ids) == ['a', 'b', 'c'] and len(set(ids.values())) == 3
+    for ann in both['annotations']:  # each mask stays with its image
+        image = next(n for n, i in ids.items() if i == ann['image_id'])
+        assert ann['segmentation'] == image
+    assert len(both['annotations']) == 3
+    assert len({a['id'] for a in both['annotations']}) == 3
+
+
 def _script_calls(tmp_path, script, **env):
     """Run a docs/ run script with PY standing in for python: inline `-c`
     snippets run, every other call is recorded (argv) instead of run."""
@@ -212,6 +283,47 @@ def test_long_run_scripts_call_train_curve_validly(tmp_path, monkeypatch,
     for a in args:
         if a.portable:
             assert osp.isfile(a.portable), a.portable
+
+
+def test_fruits_curves_script_gives_each_model_the_same_cpu_time(
+        tmp_path, monkeypatch):
+    """docs/curves/fruits.sh: with the measured s/iter it schedules every
+    model for the same CPU hours (iterations x s/iter), 3 folds each, all
+    calls valid for tools/train_curve.py; without the measurement it runs
+    the training benchmark first."""
+    speed = tmp_path / 'speed.json'
+    speed.write_text(json.dumps({'runs': {
+        'feather': [{'median': 1.5}, {'median': 1.6}, {'median': 1.4}],
+        'dense': [{'median': 2.0}] * 3,
+        'rtmdet': [{'median': 0.3}] * 3}}))
+    calls = _script_calls(tmp_path, 'docs/curves/fruits.sh',
+                          SPEED=str(speed), HOURS='0.2')
+    train_curve = _train_curve_module()
+    monkeypatch.chdir(REPO_ROOT)
+    args = [train_curve.parse_args(c[1:]) for c in calls]
+    assert len(args) == 9 and len({a.out for a in args}) == 9
+    assert sorted((a.folds, a.fold) for a in args) == sorted(
+        (3, k) for k in range(3) for _ in range(3))
+    s_per_iter = {'feather': 1.5, 'dense': 2.0, 'rtmdet': 0.3}
+    for a in args:
+        model = next(m for m in s_per_iter if f'/{m}_fold' in a.out)
+        hours = a.max_iters * s_per_iter[model] / 3600
+        assert abs(hours - 0.2) < 0.01, (a.out, a.max_iters)
+        assert a.max_iters == 8 * a.val_interval
+    assert {a.config for a in args} == {
+        c for c in (
+            FRUITS_CFG, FRUITS_CFG.replace('r50-dws_fpn_dws-mask',
+                                           'r50_fpn'),
+            'configs/rtmdet_ins/rtmdet-ins_tiny_scratch-cpu-1xb2-300it_'
+            'fruits-nuts.py')}
+    log = tmp_path / 'calls.jsonl'
+    log.unlink()
+    with pytest.raises(AssertionError):  # the stand-in writes no json
+        _script_calls(tmp_path, 'docs/curves/fruits.sh',
+                      SPEED=str(tmp_path / 'none.json'))
+    first = json.loads(log.read_text().splitlines()[0])
+    assert first[0] == 'tools/benchmark_training.py'
+    assert first[first.index('--out') + 1] == str(tmp_path / 'none.json')
 
 
 def test_dense_start_script_converts_then_fine_tunes(tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ import json
 import os
 import os.path as osp
 import sys
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from mmengine.config import Config, DictAction
 
@@ -73,6 +73,14 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'random subset of tools/study_data_efficiency.py, drawn with '
         '--subset-seed; its annotation file is written to the work dir)')
     parser.add_argument('--subset-seed', type=int, default=0)
+    parser.add_argument(
+        '--folds', type=int,
+        help='k-fold cross-validation over the train and val images '
+        'together (for a val split too small to decide anything, e.g. '
+        "fruits_nuts' 4): train on all folds but --fold, evaluate on it; "
+        'the split files are written to the work dir')
+    parser.add_argument('--fold', type=int, default=0,
+                        help='which fold is val (0 .. --folds - 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='config overrides, as for mmdet tools/train.py')
     args = parser.parse_args(argv)
@@ -88,6 +96,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                      'most --max-iters (its curve point and checkpoint)')
     if args.train_fraction is not None and not 0 < args.train_fraction <= 1:
         parser.error('--train-fraction must be in (0, 1], e.g. 0.25')
+    if args.folds is not None and not 0 <= args.fold < args.folds >= 2:
+        parser.error(f'--fold {args.fold} with --folds {args.folds}: need '
+                     f'--folds >= 2 and 0 <= --fold < --folds')
     if args.max_iters < 1 or not 1 <= args.val_interval <= args.max_iters:
         parser.error('need --max-iters >= 1 and 1 <= --val-interval <= '
                      '--max-iters')
@@ -105,8 +116,11 @@ def curve_config(args: argparse.Namespace) -> Config:
         args.work_dir or osp.join(REPO, 'work_dirs', 'curves', name))
     cfg.randomness = dict(seed=args.seed)
     subset = {}
+    if args.folds is not None:  # first: a fraction is of the fold's images
+        subset.update(cross_validation_fold(cfg, args.folds, args.fold))
     if args.train_fraction is not None:
-        subset = train_subset(cfg, args.train_fraction, args.subset_seed)
+        subset.update(train_subset(cfg, args.train_fraction,
+                                   args.subset_seed))
     set_max_iters(cfg, args.max_iters)  # cosine to the cap, warm-up inside
     cfg.train_cfg.val_interval = args.val_interval
     if args.stop_at:
@@ -137,17 +151,81 @@ def curve_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def _load_annotations(cfg: Config, split: str) -> Tuple[dict, str]:
+    """The COCO json of the ``split`` dataloader's dataset, and its path."""
+    dataset = cfg[f'{split}_dataloader'].dataset
+    ann = osp.join(dataset.get('data_root') or '', dataset.ann_file)
+    if not osp.isfile(ann):
+        raise SystemExit(f'the {split} annotations {ann!r} do not exist')
+    with open(ann) as f:
+        return json.load(f), ann
+
+
+def cross_validation_fold(cfg: Config, folds: int, fold: int) -> dict:
+    """Point train at all images of the config's train and val sets but
+    fold ``fold`` of ``folds``, and val/test at that fold (written to the
+    work dir); returns what the curve's record says about it."""
+    from feather_mmdet.analysis.study import kfold, write_subset
+    train, train_path = _load_annotations(cfg, 'train')
+    val, val_path = _load_annotations(cfg, 'val')
+    if train['categories'] != val['categories']:
+        raise SystemExit(f'--folds: {train_path} and {val_path} have '
+                         'different categories; cross-validation needs one '
+                         'label set')
+    where = [(cfg[f'{s}_dataloader'].dataset.get('data_root'),
+              cfg[f'{s}_dataloader'].dataset.get('data_prefix'))
+             for s in ('train', 'val')]
+    if where[0] != where[1]:
+        raise SystemExit(f'--folds: train images are under {where[0]}, val '
+                         f'images under {where[1]}; cross-validation needs '
+                         'one image folder (data_root and data_prefix)')
+    both = merge_coco(train, val)
+    if len(both['images']) < folds:
+        raise SystemExit(f'--folds {folds}: only {len(both["images"])} '
+                         f'images in {train_path} and {val_path}')
+    split = kfold([im['id'] for im in both['images']], folds)[fold]
+    names = {}
+    for part, ids in split.items():
+        names[part] = write_subset(
+            both, ids,
+            osp.join(cfg.work_dir, f'{part}_fold{fold}of{folds}.json'))
+    cfg.train_dataloader.dataset.ann_file = names['train']
+    for part in ('val', 'test'):
+        cfg[f'{part}_dataloader'].dataset.ann_file = names['val']
+        cfg[f'{part}_evaluator'].ann_file = names['val']
+    return dict(folds=folds, fold=fold, val_images=len(split['val']),
+                train_images=len(split['train']))
+
+
+def merge_coco(first: dict, second: dict) -> dict:
+    """One COCO dict of the images of both (an image in both, by file name,
+    once, with ``first``'s annotations); ``first``'s image ids are kept,
+    a clashing id of ``second`` is renumbered, annotation ids are renumbered."""
+    images = {im['file_name']: im for im in first['images']}
+    used = {im['id'] for im in first['images']}
+    new_id, added = {}, []
+    for im in second['images']:
+        if im['file_name'] in images:
+            continue
+        new_id[im['id']] = im['id'] if im['id'] not in used else \
+            max(used | {im['id']}) + 1
+        used.add(new_id[im['id']])
+        added.append(dict(im, id=new_id[im['id']]))
+    annotations = first['annotations'] + [
+        dict(a, image_id=new_id[a['image_id']])
+        for a in second['annotations'] if a['image_id'] in new_id
+    ]
+    return dict(first, images=first['images'] + added,
+                annotations=[dict(a, id=i + 1)
+                             for i, a in enumerate(annotations)])
+
+
 def train_subset(cfg: Config, fraction: float, seed: int) -> dict:
     """Point the training set at a ``fraction`` of its images (written to
     the work dir); returns what the curve's record says about it."""
     from feather_mmdet.analysis.study import nested_subsets, write_subset
     dataset = cfg.train_dataloader.dataset
-    ann = osp.join(dataset.get('data_root') or '', dataset.ann_file)
-    if not osp.isfile(ann):
-        raise SystemExit(f'--train-fraction: the training annotations {ann!r} '
-                         'do not exist')
-    with open(ann) as f:
-        coco = json.load(f)
+    coco, _ = _load_annotations(cfg, 'train')
     ids = nested_subsets([im['id'] for im in coco['images']], [fraction],
                          seed)[fraction]
     dataset.ann_file = write_subset(
