@@ -298,6 +298,10 @@ def test_fruits_curves_script_gives_each_model_the_same_cpu_time(
         'rtmdet': [{'median': 0.3}] * 3}}))
     calls = _script_calls(tmp_path, 'docs/curves/fruits.sh',
                           SPEED=str(speed), HOURS='0.2')
+    report = calls.pop()  # the fold-mean report, after every run
+    assert report[0] == 'tools/curves_report.py'
+    assert report[report.index('--budgets') + 1:][:3] == ['0.05', '0.1',
+                                                          '0.2']
     train_curve = _train_curve_module()
     monkeypatch.chdir(REPO_ROOT)
     args = [train_curve.parse_args(c[1:]) for c in calls]

@@ -300,6 +300,30 @@ def test_curves_report_budgets_carry_a_plateau(tmp_path):
     assert budgets['3'] == {'fast': 0.21}
 
 
+def test_curves_report_means_over_folds(tmp_path):
+    """Curves <model>_fold<k>: one s/iter for <model> times every fold, and
+    each budget gets the mean over the folds (min-max, folds that reached
+    it); a model is 'best' only with every fold there."""
+    pts = lambda *segm: [dict(iter=100 * (i + 1), segm_mAP=v,  # noqa: E731
+                              bbox_mAP=v, train_seconds=1.0)
+                         for i, v in enumerate(segm)]
+    for k, (a, b) in enumerate([(0.4, 0.5), (0.2, 0.3), (0.3, 0.4)]):
+        (tmp_path / f'big_fold{k}.json').write_text(json.dumps(
+            dict(meta={}, curve=pts(a, b))))
+    (tmp_path / 'small_fold0.json').write_text(json.dumps(
+        dict(meta={}, curve=pts(0.6, 0.7, 0.8, 0.9, 0.9, 0.95))))
+    (tmp_path / 'small_fold1.json').write_text(json.dumps(
+        dict(meta={}, curve=pts(0.1, 0.2))))
+    table = _run('curves_report.py', *map(str, sorted(tmp_path.glob(
+        '*.json'))), '--out', str(tmp_path / 'r'), '--s-per-iter-value',
+        'big=36', 'small=18', '--budgets', '1', '3')
+    # 1 h = 100 iterations of big, 200 of small; big's curves end at 2 h
+    assert '| 1 | 0.300 (0.200-0.400, 3/3) | 0.450 (0.200-0.700, 2/2) | ' \
+        'small |' in table
+    assert '| 3 | not reached | 0.950 (0.950-0.950, 1/2) | - |' in table
+    assert 'big_fold2 36.00 s' in table
+
+
 def _curve(path, fraction, seed, segm, max_iters=120, points=None):
     """A tools/train_curve.py record with the given segm mAP per point, of
     ``points`` evaluations in all (default: the run is finished)."""

@@ -12,11 +12,15 @@ benchmark's json and ``--speed-entry CURVE=ENTRY`` to say which of its
 entries times which curve, or ``--s-per-iter-value CURVE=SECONDS``.
 ``--budgets 1 2 4`` adds each curve's segm mAP at those CPU hours and the
 best model at each (also as ``<out>_budgets.json``, the ``--ap`` of
-tools/pareto_chart.py).
+tools/pareto_chart.py). Curves named ``<model>_fold<k>`` (tools/train_curve.py
+``--folds``) are also summarised per model: mean and min-max over the folds
+at each budget; a ``--speed-entry``/``--s-per-iter-value`` given for
+``<model>`` times all its folds.
 """
 import argparse
 import json
 import os.path as osp
+import re
 import statistics
 from typing import Dict, List, Optional, Tuple
 
@@ -73,6 +77,11 @@ def seconds_per_iter(args: argparse.Namespace) -> Dict[str, float]:
     return out
 
 
+def model_of(name: str) -> str:
+    """``feather_fold2`` -> ``feather``; other names stay as they are."""
+    return re.sub(r'_fold\d+$', '', name)
+
+
 def main(argv: Optional[List[str]] = None) -> str:
     args = parse_args(argv)
     spi = seconds_per_iter(args)
@@ -84,7 +93,11 @@ def main(argv: Optional[List[str]] = None) -> str:
             raise SystemExit(f'error: {path} is not a curve of '
                              'tools/train_curve.py (no "curve" key); leave '
                              'it out of the curve files')
-        records[osp.splitext(osp.basename(path))[0]] = record
+        name = osp.splitext(osp.basename(path))[0]
+        records[name] = record
+        if name not in spi and model_of(name) in spi:
+            spi[name] = spi[model_of(name)]
+    spi = {n: v for n, v in spi.items() if n in records}
     head = ('| run | points | last iter | segm mAP (last) | bbox mAP (last) '
             '| best segm mAP (iter) | plateau | CPU h (last) |\n'
             '|---|---|---|---|---|---|---|---|\n')
@@ -113,6 +126,8 @@ def main(argv: Optional[List[str]] = None) -> str:
             raise SystemExit('error: --budgets needs seconds per iteration '
                              '(--speed-entry or --s-per-iter-value)')
         report += '\n' + budget_table(records, spi, args.budgets)
+        if any(model_of(n) != n for n in records):
+            report += '\n' + fold_table(records, spi, args.budgets)
         at = {f'{h:g}': budget_values(records, spi, h) for h in args.budgets}
         with open(args.out + '_budgets.json', 'w') as f:
             json.dump(at, f, indent=1)  # tools/pareto_chart.py --ap
@@ -177,6 +192,37 @@ def budget_table(records: Dict[str, dict], spi: Dict[str, float],
         lines.append(f'| {hours:g} | ' + ' | '.join(cells) + f' | {best} |')
     return ('segm mAP (iteration) at each CPU budget, the last evaluation '
             'within it:\n\n' + '\n'.join(lines) + '\n')
+
+
+def fold_table(records: Dict[str, dict], spi: Dict[str, float],
+               budgets: List[float]) -> str:
+    """Markdown: per model, the mean segm mAP over its folds at each CPU
+    budget (min-max, and how many folds reached it), and the best mean."""
+    models: Dict[str, List[str]] = {}
+    for name in records:
+        if name in spi:
+            models.setdefault(model_of(name), []).append(name)
+    lines = ['| CPU hours | ' + ' | '.join(models) + ' | best (mean) |',
+             '|---' * (len(models) + 2) + '|']
+    for hours in budgets:
+        cells, means = [], {}
+        for model, names in models.items():
+            values = [v for v in (budget_cell(records[n], spi[n], hours)[1]
+                                  for n in names) if v is not None]
+            if not values:
+                cells.append('not reached')
+                continue
+            means[model] = statistics.mean(values)
+            cells.append(f'{means[model]:.3f} ({min(values):.3f}-'
+                         f'{max(values):.3f}, {len(values)}/{len(names)})')
+        complete = {m: v for m, v in means.items()
+                    if all(budget_cell(records[n], spi[n], hours)[1]
+                           is not None for n in models[m])}
+        best = max(complete, key=complete.get) if complete else '-'
+        lines.append(f'| {hours:g} | ' + ' | '.join(cells) + f' | {best} |')
+    return ('Mean segm mAP over the folds (min-max, folds that reached the '
+            'budget); best among the models with every fold there:\n\n'
+            + '\n'.join(lines) + '\n')
 
 
 def plot(records: Dict[str, dict], spi: Dict[str, float], path: str,

@@ -52,3 +52,8 @@ for fold in 0 1 2; do
         --seed $fold --out "$OUT/$name.json" "${extra[@]}"
   done
 done
+# per-fold table, mean over folds at a quarter, half and all of the budget, plot
+budgets=$($PY -c "print(*(round($HOURS * f, 3) for f in (0.25, 0.5, 1)))")
+$PY tools/curves_report.py "$OUT"/*_fold*.json --out "$OUT/report" \
+    --s-per-iter "$SPEED" --speed-entry feather=feather dense=dense rtmdet=rtmdet \
+    --budgets $budgets --title "fruits_nuts, 3 folds"
