@@ -6,7 +6,8 @@
 # of rice's 97 training images, two seeds each (subset and init), one
 # schedule for all: 2000 iterations, the recipe's cosine stretched to it,
 # evaluated every 250 (no plateau stop: every run ends at the same lr = 0).
-# Feather ~0.75 s/iter (25 min), dense twin ~1.5 (50 min). The subsets are
+# Feather ~0.75 s/iter (25 min), dense twin ~1.5 (50 min; ~2.2 s/iter, 75 min,
+# on the slower AVX2 machines). The subsets are
 # tools/study_data_efficiency.py's nested ones. The R-50 pair
 # (less_data.sh) needs ~1.5-2 CPU-hours per run and cannot resume on another
 # machine; this pair's runs fit in one session each.
