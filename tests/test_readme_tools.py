@@ -390,4 +390,6 @@ def test_pareto_script_reproduces_the_committed_report(tmp_path):
     assert budgets and 'left out' not in table
     int8 = [r for r in rows if ' int8 | openvino-int8 |' in r]
     assert len(rows) - len(int8) == len(budgets)
-    assert len(int8) == 2  # tiny Feather and Feather GN-all, AP change known
+    # tiny Feather and Feather GN-all (RTMDet-Ins-tiny's int8 AP change is
+    # known too, but its curve ends before 2 CPU-hours)
+    assert len(int8) == 2

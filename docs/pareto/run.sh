@@ -47,6 +47,7 @@ for B in 0.25 0.5 1 2; do
       --int8-runtime openvino-int8 --int8-ap-change \
         $TINY=${I8}_tiny_vnni/fp32-openvino.json,${I8}_tiny_vnni/openvino-nncf.json \
         $FEATHER=$I8/fp32-openvino.json,$I8/openvino-nncf.json \
+        $RTM=${I8}_rtmdet/fp32-openvino.json,${I8}_rtmdet/openvino-nncf.json \
       --out "$OUT/pareto/rice_${B}h_$S" --title "rice val segm mAP after $B CPU-hours of training vs CPU latency at $S"
   done
 done
