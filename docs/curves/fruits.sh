@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Learning curves on fruits_nuts (issue "models that learn", 4a on the
 # dataset of larger objects): Feather (the `make demo` recipe), its dense
-# twin and RTMDet-Ins-tiny, each for the same CPU time (HOURS, default 0.4
+# twin and RTMDet-Ins-tiny, each for the same CPU time (HOURS, default 0.2
 # CPU-hours), by 3-fold cross-validation over all 18 photos (its 4 val
 # photos alone decide nothing; tools/study_data_efficiency.py's folds).
 # Iterations = HOURS x 3600 / the clean s/iter of each recipe on fruits,
@@ -10,12 +10,12 @@
 # One run at a time, alone on the machine; rerun to resume. RTMDet-Ins-tiny
 # keeps a compact checkpoint in docs/curves/resume/ (commit it: it resumes on
 # a fresh checkout); a Mask R-CNN R-50 copy is too large to commit, so those
-# runs (~25 min each) resume only on the machine that ran them, and on a
+# runs (~12 min each) resume only on the machine that ran them, and on a
 # fresh checkout an interrupted one must be redone: RESTART=1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
-HOURS=${HOURS:-0.4}
+HOURS=${HOURS:-0.2}
 SPEED=${SPEED:-docs/training_speed/fruits_speed.json}
 OUT=docs/curves/fruits
 C=scratch-cpu-1xb2-300it_fruits-nuts
