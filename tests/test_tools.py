@@ -300,6 +300,28 @@ def test_curves_report_budgets_carry_a_plateau(tmp_path):
     assert budgets['3'] == {'fast': 0.21}
 
 
+def test_curves_report_marks_a_plateau_by_the_rule(tmp_path):
+    """A run that never stops (--no-stop) is still marked plateaued when
+    its curve meets the rule; a rising one and a stopped one are told
+    apart."""
+    pts = lambda *segm: [dict(iter=100 * (i + 1), segm_mAP=v,  # noqa: E731
+                              bbox_mAP=v, train_seconds=1.0)
+                         for i, v in enumerate(segm)]
+    runs = dict(flat=(pts(0.1, 0.3, 0.3, 0.31), None),
+                rising=(pts(0.1, 0.2, 0.3, 0.4), None),
+                stopped=(pts(0.1, 0.3, 0.3), 'plateau'))
+    for name, (curve, stopped) in runs.items():
+        (tmp_path / f'{name}.json').write_text(json.dumps(
+            dict(meta={}, curve=curve, stopped=stopped)))
+    table = _run('curves_report.py', *map(str, sorted(tmp_path.glob(
+        '*.json'))), '--out', str(tmp_path / 'r'))
+    # flat: best of the first two thirds 0.3, then 0.31 (+3% < 5%)
+    assert '| flat | 4 | 400 | 0.310 | 0.310 | 0.310 (400) | yes, by the ' \
+        'rule | - |' in table
+    assert '| rising | 4 | 400 | 0.400 | 0.400 | 0.400 (400) | no |' in table
+    assert '| yes, stopped |' in table
+
+
 def test_curves_report_means_over_folds(tmp_path):
     """Curves <model>_fold<k>: one s/iter for <model> times every fold, and
     each budget gets the mean over the folds (min-max, folds that reached

@@ -4,8 +4,10 @@
         --out docs/recipe_ablation/results --s-per-iter docs/training_speed/rice_speed.json
 
 Writes ``<out>.md`` (one row per curve: final and best segm/bbox mAP, the
-iteration of the best, whether it plateaued) and ``<out>.png`` (segm mAP vs
-iterations, and vs CPU hours when seconds per iteration are given). CPU
+iteration of the best, whether it plateaued: stopped there, or its last
+third within 5% of the best before it, tools/train_curve.py's rule) and
+``<out>.png`` (segm mAP vs iterations, and vs CPU hours when seconds per
+iteration are given). CPU
 hours are iterations x a clean s/iter measured alone
 (tools/benchmark_training.py), not the wall time of the run; pass the
 benchmark's json and ``--speed-entry CURVE=ENTRY`` to say which of its
@@ -115,7 +117,7 @@ def main(argv: Optional[List[str]] = None) -> str:
             f'| {name} | {len(curve)} | {last["iter"]} | '
             f'{last["segm_mAP"]:.3f} | {last["bbox_mAP"]:.3f} | '
             f'{best["segm_mAP"]:.3f} ({best["iter"]}) | '
-            f'{"yes" if rec.get("stopped") == "plateau" else "no"} | '
+            f'{plateau_cell(rec)} | '
             f'{hours} |')
     report = head + '\n'.join(rows) + '\n'
     if spi:
@@ -136,6 +138,16 @@ def main(argv: Optional[List[str]] = None) -> str:
     plot(records, spi, args.out + '.png', args.title)
     print(report)
     return report
+
+
+def plateau_cell(rec: dict) -> str:
+    """'stopped' when the run stopped at its plateau; else whether its curve
+    meets tools/train_curve.py's rule (a run with --no-stop never stops, but
+    its curve can still be flat)."""
+    from feather_mmdet.engine import plateaued
+    if rec.get('stopped') == 'plateau':
+        return 'yes, stopped'
+    return 'yes, by the rule' if plateaued(rec['curve']) else 'no'
 
 
 def at_budget(curve: List[dict], s_per_iter: float,
