@@ -8,8 +8,9 @@
 # measured first, alone, side by side (docs/training_speed/fruits_speed.json;
 # delete it to measure again), 8 evaluations per run.
 # One run at a time, alone on the machine; rerun to resume. RTMDet-Ins-tiny
-# keeps a compact checkpoint in docs/curves/resume/ (commit it: it resumes on
-# a fresh checkout); a Mask R-CNN R-50 copy is too large to commit, so those
+# keeps a compact checkpoint in docs/curves/resume/ (commit it while its run
+# is unfinished: it resumes on a fresh checkout; a finished run's json is
+# enough, the script skips it); a Mask R-CNN R-50 copy is too large to commit, so those
 # runs (~12 min each) resume only on the machine that ran them, and on a
 # fresh checkout an interrupted one must be redone: RESTART=1.
 set -euo pipefail

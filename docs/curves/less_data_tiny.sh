@@ -3,7 +3,8 @@
 # line's size (issue "models that learn", 4b): the tiny Feather rice recipe
 # and its dense twin (mask-rcnn_r18_fpn-c128_..., the same model
 # with dense convs; the four types are the only difference) on 25% and 100%
-# of rice's 97 training images, two seeds each (subset and init), one
+# of rice's 97 training images, three seeds each (subset and init; SEEDS
+# picks them, default "0 1 2"), one
 # schedule for all: 2000 iterations, the recipe's cosine stretched to it,
 # evaluated every 250 (no plateau stop: every run ends at the same lr = 0).
 # Feather ~0.75 s/iter (25 min), dense twin ~1.5 (50 min; ~2.2 s/iter, 75 min,
@@ -28,7 +29,7 @@ run() { name=$1; cfg=$2; shift 2
      [ ! -d "work_dirs/curves/$name" ]; then restart=(--restart); fi
   $PY tools/train_curve.py "$cfg" --max-iters 2000 --val-interval 250 \
       --no-stop --out "$OUT/$name.json" "${restart[@]}" "$@"; }
-for seed in 0 1; do
+for seed in ${SEEDS:-0 1 2}; do
   for fraction in 0.25 1; do
     pct=$($PY -c "print(round($fraction * 100))")
     for model in feather dense; do
