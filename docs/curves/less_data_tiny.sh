@@ -11,7 +11,7 @@
 # on the slower AVX2 machines). The subsets are
 # tools/study_data_efficiency.py's nested ones. The R-50 pair
 # (less_data.sh) needs ~1.5-2 CPU-hours per run and cannot resume on another
-# machine; this pair's runs fit in one session each.
+# machine; each run of this pair fits in one session.
 # One run at a time, alone on the machine. Rerun to resume on the machine
 # that ran it; a finished run returns at once. On a fresh checkout a run
 # that was interrupted (its curve is there, its checkpoint is not) must be
