@@ -125,12 +125,57 @@ def test_train_speed_and_profile(tmp_path):
     parts = profile_train_iter(cfg, iters=2, warmup=1)
     for key in ('data', 'backbone', 'neck', 'rpn_head',
                 'roi_head.bbox_roi_extractor', 'roi_head.mask_head',
-                'backward', 'optimizer'):
+                'backward (heads)', 'backward (neck)',
+                'backward (backbone)', 'optimizer'):
         assert parts[key] > 0, key
     total = parts.pop('total')
     assert sum(parts.values()) == pytest.approx(total, rel=1e-6)
     with pytest.raises(ValueError, match='iters'):
         measure_train_speed(cfg, iters=0)
+
+
+def test_phased_backward_gives_the_same_gradients():
+    """The profile's backward in phases (heads, neck, backbone) computes
+    every parameter's gradient as one backward() does, a frozen part
+    included."""
+    from torch import nn
+
+    from feather_mmdet.analysis.train_speed import (_output_recorders,
+                                                    phased_backward)
+
+    class Toy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU())
+            self.neck = nn.Conv2d(4, 4, 1)
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            c = self.backbone(x)
+            p = self.neck(c)
+            return self.head(p.mean((2, 3))).sum() + c.mean()
+
+    torch.manual_seed(0)
+    model, x = Toy(), torch.rand(2, 3, 8, 8)
+    model(x).backward()
+    expected = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad(set_to_none=True)
+    names = ['backbone', 'neck']
+    with _output_recorders(model, names) as outputs:
+        loss = model(x)
+    times = phased_backward(loss, model, names, outputs)
+    assert list(times) == ['backward (heads)', 'backward (neck)',
+                           'backward (backbone)']
+    for name, param in model.named_parameters():
+        assert torch.allclose(param.grad, expected[name], atol=1e-6), name
+    model.zero_grad(set_to_none=True)
+    model.neck.requires_grad_(False)
+    with _output_recorders(model, names) as outputs:
+        loss = model(x)
+    phased_backward(loss, model, names, outputs)
+    assert model.neck.weight.grad is None
+    assert torch.allclose(model.backbone[0].weight.grad,
+                          expected['backbone.0.weight'], atol=1e-6)
 
 
 def test_benchmark_training_tool_side_by_side(tmp_path):

@@ -123,6 +123,114 @@ def _forward_timers(model: nn.Module,
             handle.remove()
 
 
+# Parts whose backward is timed apart (forward order): backward runs in
+# phases, the heads down to the neck's outputs, the neck down to the
+# backbone's outputs, then the backbone.
+BACKWARD_SPLIT = ('backbone', 'neck')
+
+
+def _cut(value, originals: list, leaves: list):
+    """``value`` with each tensor that requires grad replaced by a detached
+    leaf of the same values and layout (recorded with its original)."""
+    if torch.is_tensor(value):
+        if not value.requires_grad:
+            return value
+        leaf = value.detach().requires_grad_()
+        originals.append(value)
+        leaves.append(leaf)
+        return leaf
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cut(v, originals, leaves) for v in value)
+    return value
+
+
+@contextmanager
+def _output_recorders(model: nn.Module,
+                      names: List[str]) -> Iterator[Dict[str, tuple]]:
+    """Cut the autograd graph after each named sub-module: its outputs are
+    handed on as detached leaves (same values), so backward can run one part
+    at a time (:func:`phased_backward`). Yields, per name, the outputs and
+    their leaves of the last forward call; hooks removed on exit."""
+    outputs: Dict[str, tuple] = {}
+    handles = []
+    for name in names:
+        def post(mod, args, out, name=name):
+            originals, leaves = [], []
+            cut = _cut(out, originals, leaves)
+            outputs[name] = (originals, leaves)
+            return cut
+
+        handles.append(model.get_submodule(name).register_forward_hook(post))
+    try:
+        yield outputs
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _accumulate(params: List[nn.Parameter], grads) -> None:
+    for param, grad in zip(params, grads):
+        if grad is not None:
+            param.grad = grad if param.grad is None else param.grad + grad
+
+
+def phased_backward(loss: torch.Tensor, model: nn.Module, names: List[str],
+                    outputs: Dict[str, tuple]) -> Dict[str, float]:
+    """``loss.backward()`` one part at a time, each part timed.
+
+    The forward ran with the graph cut after each named part
+    (:func:`_output_recorders`). The heads' phase runs from the loss down to
+    the last part's output leaves; each part's phase runs from its outputs,
+    with the gradients its leaves received, down to the previous part's
+    leaves. Every autograd node runs once, as in one ``backward()``, and
+    each parameter's ``.grad`` gets the same gradient.
+
+    Args:
+        loss (Tensor): The scalar loss.
+        model (nn.Module): The model (its parameters get ``.grad``).
+        names (list[str]): Sub-modules in forward order, e.g.
+            ``['backbone', 'neck']``.
+        outputs (dict): What :func:`_output_recorders` yielded.
+
+    Returns:
+        dict: seconds of ``backward (heads)`` and ``backward (<name>)``, in
+        the order they ran.
+    """
+    owned, params_of = set(), {}
+    for name in names:
+        params_of[name] = [p for p in model.get_submodule(name).parameters()
+                           if p.requires_grad]
+        owned.update(map(id, params_of[name]))
+    heads = [p for p in model.parameters()
+             if p.requires_grad and id(p) not in owned]
+    # Gradients received by each part's output leaves, summed over phases.
+    received = {name: [None] * len(outputs[name][1]) for name in names}
+    times = {}
+    for k in range(len(names), -1, -1):  # heads first, then names[k - 1]
+        if k == len(names):
+            label, params, targets, grads_in = 'heads', heads, [loss], [None]
+        else:
+            label, params = names[k], params_of[names[k]]
+            pairs = [(t, g) for t, g in zip(outputs[label][0],
+                                            received[label])
+                     if g is not None]
+            targets, grads_in = [t for t, _ in pairs], [g for _, g in pairs]
+        below = [(name, j) for name in names[:k]
+                 for j in range(len(outputs[name][1]))]
+        leaves = [outputs[name][1][j] for name, j in below]
+        start = time.perf_counter()
+        if targets:
+            grads = torch.autograd.grad(targets, params + leaves, grads_in,
+                                        allow_unused=True)
+            _accumulate(params, grads[:len(params)])
+            for (name, j), grad in zip(below, grads[len(params):]):
+                if grad is not None:
+                    old = received[name][j]
+                    received[name][j] = grad if old is None else old + grad
+        times[f'backward ({label})'] = time.perf_counter() - start
+    return times
+
+
 def profile_train_iter(config: Config,
                        iters: int = 5,
                        warmup: int = 2) -> Dict[str, float]:
@@ -132,7 +240,10 @@ def profile_train_iter(config: Config,
     by hand (the same calls as mmengine's ``train_step``), so that data
     loading, the forward pass of each sub-module, the rest of the forward
     (targets, sampling, proposals, losses), backward and the optimizer step
-    are timed apart.
+    are timed apart. Backward runs in phases (:func:`phased_backward`):
+    ``backward (heads)`` (RPN and RoI heads, losses), ``backward (neck)``,
+    ``backward (backbone)``; the gradients are the same as one
+    ``backward()``'s.
 
     Args:
         config (Config): A training config.
@@ -156,8 +267,10 @@ def profile_train_iter(config: Config,
         names = [n for n in PROFILED_MODULES
                  if _has_submodule(model, n)]
         sums: Dict[str, float] = {}
+        split = [n for n in BACKWARD_SPLIT if _has_submodule(model, n)]
         for step in range(warmup + iters):
-            with _forward_timers(model, names) as fwd:
+            with _forward_timers(model, names) as fwd, \
+                    _output_recorders(model, split) as outputs:
                 t0 = time.perf_counter()
                 data = next(loader)
                 t1 = time.perf_counter()
@@ -165,8 +278,9 @@ def profile_train_iter(config: Config,
                 losses = model(**data, mode='loss')
                 loss, _ = model.parse_losses(losses)
                 t2 = time.perf_counter()
-            optim_wrapper.backward(loss)
-            t3 = time.perf_counter()
+                backward = phased_backward(loss, model, split, outputs) \
+                    if split else dict(backward=_timed_backward(loss))
+                t3 = time.perf_counter()
             optim_wrapper.step()
             optim_wrapper.zero_grad()
             t4 = time.perf_counter()
@@ -174,10 +288,20 @@ def profile_train_iter(config: Config,
                 continue
             parts = dict(data=t1 - t0, **fwd)
             parts['forward (rest)'] = (t2 - t1) - sum(fwd.values())
-            parts.update(backward=t3 - t2, optimizer=t4 - t3, total=t4 - t0)
+            # The phases' own bookkeeping (microseconds) goes to the first.
+            first = next(iter(backward))
+            backward[first] += (t3 - t2) - sum(backward.values())
+            parts.update(backward)
+            parts.update(optimizer=t4 - t3, total=t4 - t0)
             for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + value
     return {key: value / iters for key, value in sums.items()}
+
+
+def _timed_backward(loss: torch.Tensor) -> float:
+    start = time.perf_counter()
+    loss.backward()
+    return time.perf_counter() - start
 
 
 def _has_submodule(model: nn.Module, name: str) -> bool:
