@@ -278,8 +278,11 @@ def profile_train_iter(config: Config,
                 losses = model(**data, mode='loss')
                 loss, _ = model.parse_losses(losses)
                 t2 = time.perf_counter()
-                backward = phased_backward(loss, model, split, outputs) \
-                    if split else dict(backward=_timed_backward(loss))
+                if split:  # fp32 CPU profile: no loss scaling to apply
+                    backward = phased_backward(loss, model, split, outputs)
+                else:
+                    optim_wrapper.backward(loss)
+                    backward = dict(backward=0.0)  # filled in below
                 t3 = time.perf_counter()
             optim_wrapper.step()
             optim_wrapper.zero_grad()
@@ -288,7 +291,8 @@ def profile_train_iter(config: Config,
                 continue
             parts = dict(data=t1 - t0, **fwd)
             parts['forward (rest)'] = (t2 - t1) - sum(fwd.values())
-            # The phases' own bookkeeping (microseconds) goes to the first.
+            # What the phases did not time (their bookkeeping, microseconds;
+            # or all of an unsplit backward) goes to the first.
             first = next(iter(backward))
             backward[first] += (t3 - t2) - sum(backward.values())
             parts.update(backward)
@@ -296,12 +300,6 @@ def profile_train_iter(config: Config,
             for key, value in parts.items():
                 sums[key] = sums.get(key, 0.0) + value
     return {key: value / iters for key, value in sums.items()}
-
-
-def _timed_backward(loss: torch.Tensor) -> float:
-    start = time.perf_counter()
-    loss.backward()
-    return time.perf_counter() - start
 
 
 def _has_submodule(model: nn.Module, name: str) -> bool:
