@@ -211,10 +211,18 @@ def test_cpu_info_reads_the_instruction_sets(monkeypatch, tmp_path):
     monkeypatch.setattr(
         builtins, 'open', lambda path, *a, **k: real_open(
             fake if path == '/proc/cpuinfo' else path, *a, **k))
+    monkeypatch.delenv('ONEDNN_MAX_CPU_ISA', raising=False)
     info = cpu.cpu_info()
     assert info['model'] == 'Test CPU 9000'
     assert info['isa'] == ['avx2', 'avx512f', 'avx512_vnni']
-    assert info['cpus'] >= 1
+    assert info['cpus'] >= 1 and 'isa_cap' not in info
+    # An emulated older CPU (oneDNN's dispatch cap) is recorded and reported.
+    monkeypatch.setenv('ONEDNN_MAX_CPU_ISA', 'AVX2')
+    info = cpu.cpu_info()
+    assert info['isa_cap'] == 'AVX2'
+    from feather_mmdet.analysis.benchmark_report import describe_cpus
+    assert describe_cpus({'a': dict(cpu=info)}).endswith(
+        'avx512_vnni (oneDNN capped at AVX2)')
 
 
 def test_set_max_iters_keeps_the_schedule_inside_the_run():

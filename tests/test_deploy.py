@@ -256,6 +256,19 @@ def test_int8_openvino_nncf(exported):
     assert osp.isfile(out[:-4] + '.bin') and sizes['ratio'] < 0.5
     ops = [op.get_type_name() for op in ov.Core().read_model(out).get_ops()]
     assert 'FakeQuantize' in ops
+    # Every conv, depthwise ones included, runs an int8 kernel once
+    # compiled (unfolded depthwise weights used to leave them in fp32).
+    compiled = ov.Core().compile_model(
+        out, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    kernels = {}
+    for op in compiled.get_runtime_model().get_ops():
+        info = op.get_rt_info()
+        if info['layerType'].astype(str) in ('Convolution',
+                                             'GroupConvolution'):
+            kernels[op.get_friendly_name()] = info['primitiveType'].astype(
+                str)
+    assert len(kernels) > 20
+    assert all(k.endswith('_I8') for k in kernels.values()), kernels
     detector = Detector(out, backend='openvino')
     assert detector.meta == Detector(exported['onnx']).meta
     result = detector(cv2.imread(IMAGES[0]))

@@ -40,6 +40,9 @@ for v in qdq-u8s8 qdq-s8s8 qdq-u8s8-rr qoperator-u8s8; do
   evaluate $v $TMP/$v.onnx onnxruntime
 done
 evaluate openvino-nncf $TMP/openvino-nncf.xml openvino
+# The same IR with oneDNN capped at AVX2 (int8 without VNNI, where u8 x s8
+# products can saturate); on a CPU without AVX-512 this equals the line above.
+ONEDNN_MAX_CPU_ISA=AVX2 evaluate openvino-nncf-avx2 $TMP/openvino-nncf.xml openvino
 echo "checkpoint: $CKPT" > $OUT/checkpoint.txt
 $PY -c "import sys, torch; print('iteration:', torch.load(sys.argv[1], map_location='cpu', weights_only=False)['meta']['iter'])" \
     "$CKPT" >> $OUT/checkpoint.txt

@@ -20,7 +20,8 @@ def describe_cpus(results: Dict[str, dict]) -> str:
     cpus = {json.dumps(r['cpu'], sort_keys=True) for r in results.values()
             if 'cpu' in r}
     return '; '.join(
-        f'{c["model"]}, {c["cpus"]} CPUs, {" ".join(c["isa"]) or "-"}'
+        f'{c["model"]}, {c["cpus"]} CPUs, {" ".join(c["isa"]) or "-"}' +
+        (f' (oneDNN capped at {c["isa_cap"]})' if c.get('isa_cap') else '')
         for c in map(json.loads, sorted(cpus)))
 
 

@@ -178,6 +178,7 @@ def quantize_int8_openvino(fp32_file: str,
     """
     import nncf
     import openvino as ov
+    from openvino.passes import ConstantFolding, Manager
 
     from feather_runtime import Detector
     from feather_runtime.detector import META_KEY
@@ -191,6 +192,13 @@ def quantize_int8_openvino(fp32_file: str,
     blobs = [detector.preprocess(_ImageReader._read(p))[0]
              for p in calib_images]
     model = ov.Core().read_model(fp32_file)
+    # ONNX's grouped Conv arrives as GroupConvolution whose weights pass a
+    # Reshape; unfolded, NNCF gives those weights [C, 1, 1, 1, k] ranges
+    # instead of one per channel, and OpenVINO then runs every depthwise
+    # conv in fp32 between int8 ones (plus the reorders around them).
+    folding = Manager()
+    folding.register_pass(ConstantFolding())
+    folding.run_passes(model)
     quantized = nncf.quantize(
         model, nncf.Dataset(blobs),
         preset=nncf.QuantizationPreset(preset),

@@ -78,6 +78,9 @@ def cpu_info() -> dict:
     Speed numbers are only comparable on the same kind of CPU (an int8
     kernel can be 2x faster with VNNI); benchmarks store this next to them.
     Reads ``/proc/cpuinfo`` (Linux); elsewhere only the platform's name.
+    When ``ONEDNN_MAX_CPU_ISA`` is set (oneDNN, and with it OpenVINO's
+    convolutions, then dispatch no higher than that ISA, e.g. ``AVX2`` to
+    emulate a CPU without AVX-512/VNNI), it is kept as ``isa_cap``.
     """
     import os
     import platform
@@ -95,5 +98,8 @@ def cpu_info() -> dict:
         pass
     cpus = len(os.sched_getaffinity(0)) if hasattr(
         os, 'sched_getaffinity') else os.cpu_count()
-    return dict(model=model, cpus=cpus,
+    info = dict(model=model, cpus=cpus,
                 isa=[f for f in _ISA_FLAGS if f in flags])
+    if os.environ.get('ONEDNN_MAX_CPU_ISA'):
+        info['isa_cap'] = os.environ['ONEDNN_MAX_CPU_ISA']
+    return info
