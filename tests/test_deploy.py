@@ -248,7 +248,7 @@ def test_int8_openvino_nncf(exported):
     fp32 file's preprocessing, and its convs are quantized."""
     import openvino as ov
 
-    from feather_mmdet.deploy import quantize_int8_openvino
+    from feather_mmdet.deploy import count_int8_convs, quantize_int8_openvino
     from feather_runtime import Detector
     out = str(exported['tmp'] / 'tiny_int8_ov.xml')
     calib = [osp.join(FRUITS, 'images', f'{i}.jpg') for i in range(2)]
@@ -258,17 +258,9 @@ def test_int8_openvino_nncf(exported):
     assert 'FakeQuantize' in ops
     # Every conv, depthwise ones included, runs an int8 kernel once
     # compiled (unfolded depthwise weights used to leave them in fp32).
-    compiled = ov.Core().compile_model(
-        out, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
-    kernels = {}
-    for op in compiled.get_runtime_model().get_ops():
-        info = op.get_rt_info()
-        if info['layerType'].astype(str) in ('Convolution',
-                                             'GroupConvolution'):
-            kernels[op.get_friendly_name()] = info['primitiveType'].astype(
-                str)
-    assert len(kernels) > 20
-    assert all(k.endswith('_I8') for k in kernels.values()), kernels
+    convs = count_int8_convs(out)
+    assert convs['float'] == 0
+    assert convs['int8'] == sum(count_int8_convs(exported['onnx']).values())
     detector = Detector(out, backend='openvino')
     assert detector.meta == Detector(exported['onnx']).meta
     result = detector(cv2.imread(IMAGES[0]))

@@ -75,7 +75,10 @@ def test_benchmark_int8_variants_side_by_side(tmp_path):
         assert entry['latency'][runtime]['num_masks'] > 0, runtime
     assert entry['convs']['onnxruntime']['int8'] == 0
     assert entry['convs']['onnxruntime-int8-qop']['int8'] > 0
-    assert 'openvino-int8' not in entry['convs']  # an IR, not onnxruntime's
+    # OpenVINO's compiled graph: every conv (depthwise ones too) in int8
+    ov_convs = entry['convs']['openvino-int8']
+    assert ov_convs['float'] == 0 and ov_convs['int8'] == sum(
+        entry['convs']['onnxruntime'].values())
     for runtime in ('onnxruntime-int8-qop', 'openvino-int8'):
         assert entry['file_mb'][runtime] < 0.5 * entry['file_mb'][
             'onnxruntime'], runtime
@@ -86,6 +89,8 @@ def test_benchmark_int8_variants_side_by_side(tmp_path):
     assert table.startswith(f'CPU: {res["cpu"]["model"]}, ') and isa in \
         table.splitlines()[0]
     assert '| onnxruntime-int8-qop |' in table and '| openvino-int8 |' in table
+    (ov_row, ) = [r for r in table.splitlines() if '| openvino-int8 |' in r]
+    assert f"| {ov_convs['int8']}/{ov_convs['int8']} |" in ov_row
 
 
 @pytest.mark.slow

@@ -237,7 +237,8 @@ def measure_config(config: str,
     Returns:
         dict: JSON-able ``params``, ``proposals``, per size ``flops``,
         ``latency`` per runtime (and for the exported ones ``file_mb``, and
-        ``convs``: int8 and float convs in onnxruntime's optimised graph),
+        ``convs``: int8 and float convs in the runtime's optimised graph,
+        :func:`~feather_mmdet.deploy.count_int8_convs`),
         ``rss_mb`` after each runtime, ``peak_mem_mb`` and ``cpu``
         (:func:`~feather_mmdet.utils.cpu.cpu_info`).
     """
@@ -294,8 +295,8 @@ def measure_config(config: str,
             entry['latency'][name] = _onnx_latency(files[name], backend,
                                                    threads, hw, warmup, runs)
             res['rss_mb'][name] = _rss_mb()
-            if name.startswith('onnxruntime'):
-                # convs that run in int8 in onnxruntime's optimised graph
+            if name != 'openvino':
+                # convs that run in int8 in the runtime's optimised graph
                 entry.setdefault('convs', {})[name] = count_int8_convs(
                     files[name])
             entry.setdefault('file_mb', {})[name] = _file_mb(files[name])

@@ -149,7 +149,7 @@ def int8_markdown(repeats: List[Dict[str, dict]]) -> str:
                 mid = ratios[len(ratios) // 2]
                 convs = entry.get('convs', {}).get(rt)
                 share = (f'{convs["int8"]}/{convs["int8"] + convs["float"]}'
-                         if convs else 'n/a (OpenVINO IR)')
+                         if convs else 'n/a')
                 mb = entry.get('file_mb', {})
                 size_ratio = (f'{mb[rt] / mb["onnxruntime"]:.2f}x'
                               if rt in mb and mb.get('onnxruntime') else '-')

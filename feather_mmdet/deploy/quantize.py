@@ -132,14 +132,17 @@ INT8_CONV_OPS = ('QLinearConv', 'ConvInteger')
 FLOAT_CONV_OPS = ('Conv', 'FusedConv', 'NchwcConv')
 
 
-def count_int8_convs(onnx_file: str) -> Dict[str, int]:
-    """How many convolutions of a model run in int8 after onnxruntime's
-    graph optimisations (a QDQ pair it cannot fuse leaves DQ -> float Conv
-    -> Q, i.e. a float conv).
+def count_int8_convs(model_file: str) -> Dict[str, int]:
+    """How many convolutions of a model run in int8 once its runtime has
+    optimised it: onnxruntime's optimised graph for an ONNX file (a QDQ pair
+    it cannot fuse leaves DQ -> float Conv -> Q, i.e. a float conv), the
+    kernels OpenVINO's CPU plugin picked for an IR (``.xml``).
 
     Returns:
-        dict: ``int8`` and ``float`` conv node counts of the optimised graph.
+        dict: ``int8`` and ``float`` conv counts (transposed convs apart).
     """
+    if model_file.endswith('.xml'):
+        return _count_openvino_int8_convs(model_file)
     import onnx
     import onnxruntime as ort
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,12 +150,29 @@ def count_int8_convs(onnx_file: str) -> Dict[str, int]:
         options.graph_optimization_level = \
             ort.GraphOptimizationLevel.ORT_ENABLE_ALL  # what Detector runs
         options.optimized_model_filepath = osp.join(tmp, 'optimized.onnx')
-        ort.InferenceSession(onnx_file, options,
+        ort.InferenceSession(model_file, options,
                              providers=['CPUExecutionProvider'])
         graph = onnx.load(options.optimized_model_filepath).graph
     ops = [node.op_type for node in graph.node]
     return dict(int8=sum(op in INT8_CONV_OPS for op in ops),
                 float=sum(op in FLOAT_CONV_OPS for op in ops))
+
+
+def _count_openvino_int8_convs(xml_file: str) -> Dict[str, int]:
+    """Convs of OpenVINO's compiled CPU graph by kernel precision (its
+    ``primitiveType``, e.g. ``brgconv_avx512_1x1_I8``), compiled as
+    ``feather_runtime.Detector`` compiles it (fp32 inference precision)."""
+    import openvino as ov
+    compiled = ov.Core().compile_model(
+        xml_file, 'CPU', {'INFERENCE_PRECISION_HINT': 'f32'})
+    kernels = []
+    for op in compiled.get_runtime_model().get_ops():
+        info = op.get_rt_info()
+        # Depthwise convs are 'Convolution' here too; deconvs are not.
+        if info['layerType'].astype(str) == 'Convolution':
+            kernels.append(info['primitiveType'].astype(str))
+    int8 = sum(k.endswith('_I8') for k in kernels)
+    return dict(int8=int8, float=len(kernels) - int8)
 
 
 def quantize_int8_openvino(fp32_file: str,
