@@ -7,6 +7,7 @@
 # (docs/curves.md) into docs/benchmark/int8_rice_tiny. The Feather GN-all
 # results in docs/benchmark/int8_rice/ came from that run's iteration-1000
 # checkpoint, which is gone with the machine that trained it.
+# VARIANTS=nncf: only the fp32 file and OpenVINO NNCF's (the fastest int8).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PY=${PY:-.venv/bin/python}
@@ -31,14 +32,16 @@ evaluate() { name=$1 model=$2 backend=$3
 [ -f $TMP/fp32.onnx ] || $PY tools/export_onnx.py "$CFG" --checkpoint "$CKPT" --out $TMP/fp32.onnx
 evaluate fp32 $TMP/fp32.onnx onnxruntime
 evaluate fp32-openvino $TMP/fp32.onnx openvino
-export_variant qdq-u8s8 --int8 $TMP/qdq-u8s8.onnx --int8-format qdq
-export_variant qdq-s8s8 --int8 $TMP/qdq-s8s8.onnx --int8-types s8s8 --int8-format qdq
-export_variant qdq-u8s8-rr --int8 $TMP/qdq-u8s8-rr.onnx --reduce-range --int8-format qdq
-export_variant qoperator-u8s8 --int8 $TMP/qoperator-u8s8.onnx --int8-format qoperator
+if [ "${VARIANTS:-all}" != nncf ]; then
+  export_variant qdq-u8s8 --int8 $TMP/qdq-u8s8.onnx --int8-format qdq
+  export_variant qdq-s8s8 --int8 $TMP/qdq-s8s8.onnx --int8-types s8s8 --int8-format qdq
+  export_variant qdq-u8s8-rr --int8 $TMP/qdq-u8s8-rr.onnx --reduce-range --int8-format qdq
+  export_variant qoperator-u8s8 --int8 $TMP/qoperator-u8s8.onnx --int8-format qoperator
+  for v in qdq-u8s8 qdq-s8s8 qdq-u8s8-rr qoperator-u8s8; do
+    evaluate $v $TMP/$v.onnx onnxruntime
+  done
+fi
 export_variant openvino-nncf --int8-openvino $TMP/openvino-nncf.xml
-for v in qdq-u8s8 qdq-s8s8 qdq-u8s8-rr qoperator-u8s8; do
-  evaluate $v $TMP/$v.onnx onnxruntime
-done
 evaluate openvino-nncf $TMP/openvino-nncf.xml openvino
 # The same IR with oneDNN capped at AVX2 (int8 without VNNI, where u8 x s8
 # products can saturate); on a CPU without AVX-512 this equals the line above.
