@@ -10,13 +10,16 @@ PY=${PY:-.venv/bin/python}
 OUT=${1:-work_dirs/benchmark_int8_isa}
 B="--names tiny feather --reference feather --runtimes openvino openvino-int8
    --sizes 640x640 --threads 2 --runs 5 --repeat 3"
-mkdir -p "$OUT"
+# One invocation into OUT/NAME, with the env assignments given; the files the
+# first one exported are reused by the others.
+bench() { dir=$OUT/$1; shift
+  if [ -d "$OUT/avx2cap1/onnx" ] && [ ! -d "$dir/onnx" ]; then
+    mkdir -p "$dir" && cp -r "$OUT/avx2cap1/onnx" "$dir/"
+  fi
+  env "$@" $PY tools/benchmark.py $B --out-dir "$dir"; }
 for k in 1 2 3; do
-  ONEDNN_MAX_CPU_ISA=AVX2 $PY tools/benchmark.py $B --out-dir "$OUT/avx2cap$k"
-  # exported files are reused by the next invocations
-  mkdir -p "$OUT/vnni$k" && cp -rn "$OUT/avx2cap1/onnx" "$OUT/vnni$k/"
-  $PY tools/benchmark.py $B --out-dir "$OUT/vnni$k"
-  [ $k = 3 ] || { mkdir -p "$OUT/avx2cap$((k + 1))" && cp -rn "$OUT/avx2cap1/onnx" "$OUT/avx2cap$((k + 1))/"; }
+  bench avx2cap$k ONEDNN_MAX_CPU_ISA=AVX2
+  bench vnni$k
 done
 $PY - "$OUT" <<'PY'
 import json, statistics, sys
