@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # NNCF int8 against fp32 in OpenVINO, with oneDNN's kernels capped at AVX2
 # (ONEDNN_MAX_CPU_ISA: the int8 path of a CPU without AVX-512/VNNI) and
-# uncapped, alternating, 3 invocations x 3 repetitions each; then the pooled
-# int8/fp32 ratios. Run alone on the machine.
+# uncapped ("native": the CPU's own ISA, VNNI where it has it), alternating,
+# 3 invocations x 3 repetitions each; then the pooled int8/fp32 ratios. On a
+# CPU without AVX-512 both passes run the same AVX2 kernels (6 invocations of
+# the real thing). Run alone on the machine.
 #   bash docs/benchmark/int8_isa.sh [OUT_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -19,12 +21,12 @@ bench() { dir=$OUT/$1; shift
   env "$@" $PY tools/benchmark.py $B --out-dir "$dir"; }
 for k in 1 2 3; do
   bench avx2cap$k ONEDNN_MAX_CPU_ISA=AVX2
-  bench vnni$k
+  bench native$k
 done
 $PY - "$OUT" <<'PY'
 import json, statistics, sys
 out = sys.argv[1]
-for tag in ('avx2cap', 'vnni'):
+for tag in ('avx2cap', 'native'):
     for cfg in ('feather', 'tiny'):
         ratios = []
         for k in (1, 2, 3):
