@@ -4,7 +4,7 @@
 # and its dense twin (mask-rcnn_r18_fpn-c128_..., the same model
 # with dense convs; the four types are the only difference) on 25% and 100%
 # of rice's 97 training images, three seeds each (subset and init; SEEDS
-# picks them, default "0 1 2"), one
+# picks them, default "0 1 2"; FRACTIONS the fractions, default "0.25 1"), one
 # schedule for all: 2000 iterations, the recipe's cosine stretched to it,
 # evaluated every 250 (no plateau stop: every run ends at the same lr = 0).
 # Feather ~0.75 s/iter (25 min), dense twin ~1.5 (50 min; ~2.2 s/iter, 75 min,
@@ -30,7 +30,7 @@ run() { name=$1; cfg=$2; shift 2
   $PY tools/train_curve.py "$cfg" --max-iters 2000 --val-interval 250 \
       --no-stop --out "$OUT/$name.json" "${restart[@]}" "$@"; }
 for seed in ${SEEDS:-0 1 2}; do
-  for fraction in 0.25 1; do
+  for fraction in ${FRACTIONS:-0.25 1}; do
     pct=$($PY -c "print(round($fraction * 100))")
     for model in feather dense; do
       cfg=$FEATHER; [ $model = dense ] && cfg=$DENSE
